@@ -1,0 +1,54 @@
+//go:build !diffdev
+
+package diff
+
+import (
+	"os"
+	"testing"
+
+	"github.com/strata-db/strata/test/testserver"
+)
+
+// Backends lists the Strata backends the differential tests run against:
+// SQLite always, Postgres and MySQL when STRATA_TEST_POSTGRES or
+// STRATA_TEST_MYSQL is set. With STRATA_DIFF_SELFCHECK set, a second etcd
+// takes Strata's place under the name "etcd", which checks the harness
+// itself: every test must pass in that mode.
+func Backends() []string {
+	if os.Getenv("STRATA_DIFF_SELFCHECK") != "" {
+		return []string{"etcd"}
+	}
+	b := []string{"sqlite"}
+	if os.Getenv("STRATA_TEST_POSTGRES") != "" {
+		b = append(b, "postgres")
+	}
+	if os.Getenv("STRATA_TEST_MYSQL") != "" {
+		b = append(b, "mysql")
+	}
+	return b
+}
+
+// ForEachBackend runs fn as a subtest per enabled backend, each with a fresh
+// etcd and a fresh Strata server, both at revision 1.
+func ForEachBackend(t *testing.T, fn func(t *testing.T, p *Pair)) {
+	t.Helper()
+	for _, b := range Backends() {
+		t.Run(b, func(t *testing.T) {
+			fn(t, NewServerPair(t, b))
+		})
+	}
+}
+
+// NewServerPair starts etcd and Strata on backend and dials both.
+func NewServerPair(t testing.TB, backend string) *Pair {
+	t.Helper()
+	e := testserver.StartEtcd(t)
+	var s *testserver.Server
+	if backend == "etcd" {
+		s = testserver.StartEtcd(t)
+		s.Name = "etcd-selfcheck"
+	} else {
+		s = testserver.StartStrata(t, testserver.Options{Backend: backend})
+	}
+	return NewPair(t, e.Name, e.Endpoint, s.Name, s.Endpoint)
+}
