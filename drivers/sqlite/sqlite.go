@@ -1,0 +1,175 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/strata-db/strata/drivers/sqlstore"
+	"github.com/strata-db/strata/migrations"
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+// DefaultReaders is the size of the snapshot-reader pool.
+const DefaultReaders = 8
+
+// Dialect is SQLite's sqlstore.Dialect.
+type Dialect struct{}
+
+var _ sqlstore.Dialect = Dialect{}
+
+func (Dialect) Name() string { return "sqlite" }
+
+func (Dialect) Types() migrations.Types {
+	return migrations.Types{Key: "BLOB", Blob: "BLOB", TableOptions: "WITHOUT ROWID"}
+}
+
+func (Dialect) Rebind(q string) string { return q }
+
+func (Dialect) ForUpdate() string { return "" }
+
+func (Dialect) UpsertKV() string {
+	return `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
+		mod_revision = excluded.mod_revision, version = excluded.version, lease = excluded.lease`
+}
+
+func (Dialect) DeleteSuperseded() string {
+	return `DELETE FROM strata_log WHERE (name, revision) IN (
+		SELECT s.name, s.prev_revision FROM strata_log s WHERE s.revision > ? AND s.revision <= ? AND s.prev_revision > 0)`
+}
+
+func (Dialect) Classify(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("%w: %v", kv.ErrConflict, err)
+		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
+			return fmt.Errorf("%w: %v", kv.ErrUnavailable, err)
+		}
+	}
+	return err
+}
+
+func (Dialect) BeginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	return db.BeginTx(ctx, nil)
+}
+
+// BeginWrite starts BEGIN IMMEDIATE (the writer pool's _txlock): the
+// transaction holds SQLite's write lock from its first statement.
+func (Dialect) BeginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	return db.BeginTx(ctx, nil)
+}
+
+// Path returns the file a sqlite:// DSN names, and its extra query.
+func Path(dsn string) (string, url.Values, error) {
+	rest, ok := strings.CutPrefix(dsn, "sqlite://")
+	if !ok {
+		return "", nil, fmt.Errorf("sqlite: DSN %q does not start with sqlite://", dsn)
+	}
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" {
+		return "", nil, errors.New("sqlite: DSN names no file")
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlite: DSN query: %w", err)
+	}
+	return path, q, nil
+}
+
+// Open opens (creating if needed) the database a sqlite:// DSN names.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, error) {
+	path, extra, err := Path(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: create directory: %w", err)
+	}
+	wdb, err := sql.Open("sqlite", connString(path, extra, "immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	// The writer creates the file and switches it to WAL before readers open.
+	if err := wdb.PingContext(ctx); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	rdb, err := sql.Open("sqlite", connString(path, extra, "deferred"))
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	rdb.SetMaxOpenConns(DefaultReaders)
+	rdb.SetMaxIdleConns(DefaultReaders)
+	rdb.SetConnMaxIdleTime(0)
+	rdb.SetConnMaxLifetime(0)
+	st, err := sqlstore.Open(ctx, sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log})
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func connString(path string, extra url.Values, txlock string) string {
+	q := url.Values{}
+	for k, vs := range extra {
+		for _, v := range vs {
+			q.Add(k, v)
+		}
+	}
+	q.Add("_pragma", "journal_mode(WAL)")
+	if !hasPragma(extra, "synchronous") {
+		q.Add("_pragma", "synchronous(FULL)")
+	}
+	if !hasPragma(extra, "busy_timeout") {
+		q.Add("_pragma", "busy_timeout(30000)")
+	}
+	q.Set("_txlock", txlock)
+	return "file:" + path + "?" + q.Encode()
+}
+
+func hasPragma(q url.Values, name string) bool {
+	for _, v := range q["_pragma"] {
+		if strings.HasPrefix(strings.ToLower(v), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Sizer reports the size of a SQLite database file as etcd reports its
+// backend: the pages allocated, and those in use (not on the free list).
+type Sizer struct{ DB *sql.DB }
+
+// Size returns the total and in-use bytes.
+func (s Sizer) Size(ctx context.Context) (total, inUse int64, err error) {
+	var pages, pageSize, free int64
+	if err := s.DB.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		return 0, 0, err
+	}
+	if err := s.DB.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return 0, 0, err
+	}
+	if err := s.DB.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&free); err != nil {
+		return 0, 0, err
+	}
+	return pages * pageSize, (pages - free) * pageSize, nil
+}

@@ -1,0 +1,36 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/strata-db/strata/migrations"
+)
+
+// Dialect is what differs between SQL databases.
+type Dialect interface {
+	// Name is the backend's name in logs and errors.
+	Name() string
+	// Types fills the schema's templates.
+	Types() migrations.Types
+	// Rebind turns the canonical "?" placeholders into the dialect's.
+	Rebind(query string) string
+	// ForUpdate is appended to the SELECT of the revision row in a write
+	// transaction to lock it (" FOR UPDATE"), or "" where the transaction
+	// already holds the database's write lock (SQLite BEGIN IMMEDIATE).
+	ForUpdate() string
+	// UpsertKV is the statement that inserts or replaces one strata_kv row
+	// with parameters (name, value, create_revision, mod_revision, version,
+	// lease).
+	UpsertKV() string
+	// DeleteSuperseded removes the rows superseded by rows whose revision
+	// lies in (?, ?].
+	DeleteSuperseded() string
+	// Classify translates a driver error into the kv sentinels where it has
+	// a meaning of its own (unavailable, conflict); others pass unchanged.
+	Classify(err error) error
+	// BeginRead starts a read-only snapshot transaction on db.
+	BeginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error)
+	// BeginWrite starts a write transaction on db.
+	BeginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error)
+}

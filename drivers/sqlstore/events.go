@@ -1,0 +1,69 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+// Events reads the log after a revision for the watch poller.
+func (t *txn) Events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	evs, err := t.events(ctx, after, through, limit+1, withPrev)
+	if err != nil || len(evs) <= limit {
+		return evs, err
+	}
+	// Cut at a revision boundary; if one revision alone is larger than the
+	// limit, return all of it.
+	last := evs[len(evs)-1].KV.ModRevision
+	cut := len(evs)
+	for cut > 0 && evs[cut-1].KV.ModRevision == last {
+		cut--
+	}
+	if cut > 0 {
+		return evs[:cut], nil
+	}
+	return t.events(ctx, after, last, int(^uint(0)>>1), withPrev)
+}
+
+func (t *txn) events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, error) {
+	q := t.s.q.events
+	if withPrev {
+		q = t.s.q.eventsWithPrev
+	}
+	rows, err := t.tx.QueryContext(ctx, q, after, through, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: events: %w", err)
+	}
+	defer rows.Close()
+	var out []kv.Event
+	for rows.Next() {
+		var e kv.Event
+		var deleted int
+		v := &kv.KeyValue{}
+		dest := []any{&v.ModRevision, &e.Sub, &v.Key, &v.Value, &v.CreateRevision, &v.Version, &v.Lease, &deleted, &e.PrevRevision}
+		var pv []byte
+		var pc, pver, pl sql.NullInt64
+		if withPrev {
+			dest = append(dest, &pv, &pc, &pver, &pl)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan event: %w", err)
+		}
+		e.Deleted = deleted != 0
+		e.KV = normalize(v)
+		if e.Deleted {
+			e.KV = &kv.KeyValue{Key: v.Key, ModRevision: v.ModRevision}
+		}
+		if withPrev && pc.Valid {
+			e.Prev = normalize(&kv.KeyValue{Key: v.Key, Value: pv, CreateRevision: pc.Int64,
+				ModRevision: e.PrevRevision, Version: pver.Int64, Lease: pl.Int64})
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,73 @@
+package sqlstore
+
+// statements are the canonical SQL, rebound for one dialect at open.
+type statements struct {
+	revisions        string
+	lockRevision     string
+	setMeta          string
+	getKey           string
+	rangeLatest      string
+	rangeLatestTo    string
+	countLatest      string
+	countLatestTo    string
+	rangeAt          string
+	rangeAtTo        string
+	countAt          string
+	countAtTo        string
+	insertLog        string
+	upsertKV         string
+	deleteKV         string
+	getLease         string
+	listLeases       string
+	leaseKeys        string
+	putLease         string
+	deleteLease      string
+	events           string
+	eventsWithPrev   string
+	deleteSuperseded string
+	deleteTombstones string
+}
+
+const kvCols = "name, value, create_revision, mod_revision, version, lease"
+
+// The live row of each key as of a revision: its newest row at or below the
+// revision, if that row is not a tombstone.
+const atRevWhere = ` l.revision <= ? AND l.deleted = 0 AND NOT EXISTS (
+	SELECT 1 FROM strata_log n WHERE n.name = l.name AND n.revision > l.revision AND n.revision <= ?)`
+
+const logCols = "l.name, l.value, l.create_revision, l.revision, l.version, l.lease"
+
+func newStatements(d Dialect) statements {
+	r := d.Rebind
+	return statements{
+		revisions:     r("SELECT name, value FROM strata_meta WHERE name IN ('revision', 'compact_revision')"),
+		lockRevision:  r("SELECT value FROM strata_meta WHERE name = 'revision'" + d.ForUpdate()),
+		setMeta:       r("UPDATE strata_meta SET value = ? WHERE name = ?"),
+		getKey:        r("SELECT " + kvCols + " FROM strata_kv WHERE name = ?"),
+		rangeLatest:   r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? ORDER BY name LIMIT ?"),
+		rangeLatestTo: r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? AND name < ? ORDER BY name LIMIT ?"),
+		countLatest:   r("SELECT COUNT(*) FROM strata_kv WHERE name >= ?"),
+		countLatestTo: r("SELECT COUNT(*) FROM strata_kv WHERE name >= ? AND name < ?"),
+		rangeAt:       r("SELECT " + logCols + " FROM strata_log l WHERE l.name >= ? AND" + atRevWhere + " ORDER BY l.name LIMIT ?"),
+		rangeAtTo:     r("SELECT " + logCols + " FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere + " ORDER BY l.name LIMIT ?"),
+		countAt:       r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND" + atRevWhere),
+		countAtTo:     r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere),
+		insertLog: r(`INSERT INTO strata_log (revision, sub, name, value, create_revision, version, lease, deleted, prev_revision)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		upsertKV:    r(d.UpsertKV()),
+		deleteKV:    r("DELETE FROM strata_kv WHERE name = ?"),
+		getLease:    r("SELECT id, ttl FROM strata_lease WHERE id = ?"),
+		listLeases:  r("SELECT id, ttl FROM strata_lease ORDER BY id"),
+		leaseKeys:   r("SELECT name FROM strata_kv WHERE lease = ? ORDER BY name"),
+		putLease:    r("INSERT INTO strata_lease (id, ttl, expires_at) VALUES (?, ?, 0)"),
+		deleteLease: r("DELETE FROM strata_lease WHERE id = ?"),
+		events: r(`SELECT l.revision, l.sub, l.name, l.value, l.create_revision, l.version, l.lease, l.deleted, l.prev_revision
+			FROM strata_log l WHERE l.revision > ? AND l.revision <= ? ORDER BY l.revision, l.sub LIMIT ?`),
+		eventsWithPrev: r(`SELECT l.revision, l.sub, l.name, l.value, l.create_revision, l.version, l.lease, l.deleted, l.prev_revision,
+				p.value, p.create_revision, p.version, p.lease
+			FROM strata_log l LEFT JOIN strata_log p ON p.name = l.name AND p.revision = l.prev_revision AND l.prev_revision > 0
+			WHERE l.revision > ? AND l.revision <= ? ORDER BY l.revision, l.sub LIMIT ?`),
+		deleteSuperseded: r(d.DeleteSuperseded()),
+		deleteTombstones: r("DELETE FROM strata_log WHERE revision > ? AND revision <= ? AND deleted = 1"),
+	}
+}

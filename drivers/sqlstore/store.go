@@ -1,0 +1,126 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/strata-db/strata/migrations"
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+// Config is one store's connections and dialect.
+type Config struct {
+	Dialect Dialect
+	// WriteDB runs write transactions; ReadDB runs snapshot reads. They may
+	// be the same pool.
+	WriteDB *sql.DB
+	ReadDB  *sql.DB
+	Logger  *slog.Logger
+}
+
+// Store implements kv.Backend over SQL.
+type Store struct {
+	d   Dialect
+	wdb *sql.DB
+	rdb *sql.DB
+	log *slog.Logger
+	q   statements
+}
+
+var (
+	_ kv.Backend   = (*Store)(nil)
+	_ kv.Compactor = (*Store)(nil)
+)
+
+// Open migrates the schema and returns the store.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Dialect == nil || cfg.WriteDB == nil || cfg.ReadDB == nil {
+		return nil, errors.New("sqlstore: dialect and databases are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect)}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes both pools and returns the first error.
+func (s *Store) Close() error {
+	err := s.wdb.Close()
+	if s.rdb != s.wdb {
+		if rerr := s.rdb.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// DB returns the write pool, for driver-specific extras (size, vacuum).
+func (s *Store) DB() *sql.DB { return s.wdb }
+
+func (s *Store) migrate(ctx context.Context) error {
+	all, err := migrations.All(s.d.Types())
+	if err != nil {
+		return err
+	}
+	if _, err := s.wdb.ExecContext(ctx, migrations.Bootstrap); err != nil {
+		return fmt.Errorf("sqlstore: bootstrap schema: %w", s.d.Classify(err))
+	}
+	tx, err := s.d.BeginWrite(ctx, s.wdb)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", s.d.Classify(err))
+	}
+	defer tx.Rollback()
+	var have sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT MAX(version) FROM strata_schema").Scan(&have); err != nil {
+		return fmt.Errorf("sqlstore: read schema version: %w", err)
+	}
+	if int(have.Int64) > len(all) {
+		return fmt.Errorf("%w: database has schema version %d, this binary knows up to %d", kv.ErrSchemaTooNew, have.Int64, len(all))
+	}
+	for _, m := range all[have.Int64:] {
+		for _, stmt := range m.Statements {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("sqlstore: migration %d (%s): %w", m.Version, m.Name, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.d.Rebind("INSERT INTO strata_schema (version) VALUES (?)"), m.Version); err != nil {
+			return fmt.Errorf("sqlstore: record migration %d: %w", m.Version, err)
+		}
+		s.log.Info("applied schema migration", "version", m.Version, "name", m.Name)
+	}
+	return tx.Commit()
+}
+
+// Read runs fn in a snapshot.
+func (s *Store) Read(ctx context.Context, fn func(kv.ReadTxn) error) error {
+	tx, err := s.d.BeginRead(ctx, s.rdb)
+	if err != nil {
+		return s.d.Classify(err)
+	}
+	defer tx.Rollback()
+	if err := fn(&txn{s: s, tx: tx}); err != nil {
+		return s.d.Classify(err)
+	}
+	return s.d.Classify(tx.Commit())
+}
+
+// Write runs fn in one write transaction holding the revision lock.
+func (s *Store) Write(ctx context.Context, fn func(kv.WriteTxn) error) error {
+	tx, err := s.d.BeginWrite(ctx, s.wdb)
+	if err != nil {
+		return s.d.Classify(err)
+	}
+	defer tx.Rollback()
+	t := &txn{s: s, tx: tx, write: true}
+	if err := fn(t); err != nil {
+		return s.d.Classify(err)
+	}
+	return s.d.Classify(tx.Commit())
+}

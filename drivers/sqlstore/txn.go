@@ -1,0 +1,242 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+// txn is one SQL transaction seen as a kv.ReadTxn or kv.WriteTxn.
+type txn struct {
+	s     *Store
+	tx    *sql.Tx
+	write bool
+}
+
+var _ kv.WriteTxn = (*txn)(nil)
+
+func (t *txn) Revisions(ctx context.Context) (current, compacted int64, err error) {
+	if t.write {
+		// The first statement of a write transaction locks the revision row:
+		// writers queue here, so commit order equals revision order.
+		if err := t.tx.QueryRowContext(ctx, t.s.q.lockRevision).Scan(&current); err != nil {
+			return 0, 0, fmt.Errorf("sqlstore: lock revision: %w", err)
+		}
+	}
+	rows, err := t.tx.QueryContext(ctx, t.s.q.revisions)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlstore: read revisions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var v int64
+		if err := rows.Scan(&name, &v); err != nil {
+			return 0, 0, err
+		}
+		switch name {
+		case "revision":
+			current = v
+		case "compact_revision":
+			compacted = v
+		}
+	}
+	return current, compacted, rows.Err()
+}
+
+func sqlLimit(limit int64) int64 {
+	if limit <= 0 {
+		return math.MaxInt64
+	}
+	return limit
+}
+
+func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly bool) ([]*kv.KeyValue, error) {
+	if r.Empty() {
+		return nil, nil
+	}
+	var rows *sql.Rows
+	var err error
+	switch {
+	case rev == 0 && isSingle(r):
+		return t.getOne(ctx, r.Start)
+	case rev == 0 && r.End == nil:
+		rows, err = t.tx.QueryContext(ctx, t.s.q.rangeLatest, r.Start, sqlLimit(limit))
+	case rev == 0:
+		rows, err = t.tx.QueryContext(ctx, t.s.q.rangeLatestTo, r.Start, r.End, sqlLimit(limit))
+	case r.End == nil:
+		rows, err = t.tx.QueryContext(ctx, t.s.q.rangeAt, r.Start, rev, rev, sqlLimit(limit))
+	default:
+		rows, err = t.tx.QueryContext(ctx, t.s.q.rangeAtTo, r.Start, r.End, rev, rev, sqlLimit(limit))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: range: %w", err)
+	}
+	return scanKVs(rows)
+}
+
+func (t *txn) getOne(ctx context.Context, key []byte) ([]*kv.KeyValue, error) {
+	var v kv.KeyValue
+	err := t.tx.QueryRowContext(ctx, t.s.q.getKey, key).Scan(&v.Key, &v.Value, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get: %w", err)
+	}
+	return []*kv.KeyValue{normalize(&v)}, nil
+}
+
+// isSingle reports whether r is exactly one key.
+func isSingle(r kv.Range) bool {
+	return r.End != nil && len(r.End) == len(r.Start)+1 && r.End[len(r.End)-1] == 0 && string(r.End[:len(r.Start)]) == string(r.Start)
+}
+
+func scanKVs(rows *sql.Rows) ([]*kv.KeyValue, error) {
+	defer rows.Close()
+	var out []*kv.KeyValue
+	for rows.Next() {
+		v := &kv.KeyValue{}
+		if err := rows.Scan(&v.Key, &v.Value, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan: %w", err)
+		}
+		out = append(out, normalize(v))
+	}
+	return out, rows.Err()
+}
+
+// normalize makes empty values nil, as etcd returns them.
+func normalize(v *kv.KeyValue) *kv.KeyValue {
+	if len(v.Value) == 0 {
+		v.Value = nil
+	}
+	return v
+}
+
+func (t *txn) Count(ctx context.Context, r kv.Range, rev int64) (int64, error) {
+	if r.Empty() {
+		return 0, nil
+	}
+	var n int64
+	var err error
+	switch {
+	case rev == 0 && r.End == nil:
+		err = t.tx.QueryRowContext(ctx, t.s.q.countLatest, r.Start).Scan(&n)
+	case rev == 0:
+		err = t.tx.QueryRowContext(ctx, t.s.q.countLatestTo, r.Start, r.End).Scan(&n)
+	case r.End == nil:
+		err = t.tx.QueryRowContext(ctx, t.s.q.countAt, r.Start, rev, rev).Scan(&n)
+	default:
+		err = t.tx.QueryRowContext(ctx, t.s.q.countAtTo, r.Start, r.End, rev, rev).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: count: %w", err)
+	}
+	return n, nil
+}
+
+func (t *txn) Lease(ctx context.Context, id int64) (*kv.Lease, error) {
+	var l kv.Lease
+	err := t.tx.QueryRowContext(ctx, t.s.q.getLease, id).Scan(&l.ID, &l.TTL)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kv.ErrLeaseNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: lease: %w", err)
+	}
+	return &l, nil
+}
+
+func (t *txn) Leases(ctx context.Context) ([]kv.Lease, error) {
+	rows, err := t.tx.QueryContext(ctx, t.s.q.listLeases)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: leases: %w", err)
+	}
+	defer rows.Close()
+	var out []kv.Lease
+	for rows.Next() {
+		var l kv.Lease
+		if err := rows.Scan(&l.ID, &l.TTL); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) LeaseKeys(ctx context.Context, id int64) ([][]byte, error) {
+	rows, err := t.tx.QueryContext(ctx, t.s.q.leaseKeys, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: lease keys: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var k []byte
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) Append(ctx context.Context, rev int64, changes []kv.Change) error {
+	for _, c := range changes {
+		deleted := 0
+		value := c.KV.Value
+		if c.Deleted {
+			deleted = 1
+		}
+		if value == nil {
+			value = []byte{}
+		}
+		if _, err := t.tx.ExecContext(ctx, t.s.q.insertLog, rev, c.Sub, c.KV.Key, value,
+			c.KV.CreateRevision, c.KV.Version, c.KV.Lease, deleted, c.PrevRevision); err != nil {
+			return fmt.Errorf("sqlstore: append log: %w", err)
+		}
+		var err error
+		if c.Deleted {
+			_, err = t.tx.ExecContext(ctx, t.s.q.deleteKV, c.KV.Key)
+		} else {
+			_, err = t.tx.ExecContext(ctx, t.s.q.upsertKV, c.KV.Key, value, c.KV.CreateRevision, rev, c.KV.Version, c.KV.Lease)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: update latest: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *txn) setMeta(ctx context.Context, name string, v int64) error {
+	if _, err := t.tx.ExecContext(ctx, t.s.q.setMeta, v, name); err != nil {
+		return fmt.Errorf("sqlstore: set %s: %w", name, err)
+	}
+	return nil
+}
+
+func (t *txn) SetRevision(ctx context.Context, rev int64) error {
+	return t.setMeta(ctx, "revision", rev)
+}
+
+func (t *txn) SetCompacted(ctx context.Context, rev int64) error {
+	return t.setMeta(ctx, "compact_revision", rev)
+}
+
+func (t *txn) PutLease(ctx context.Context, l kv.Lease) error {
+	if _, err := t.tx.ExecContext(ctx, t.s.q.putLease, l.ID, l.TTL); err != nil {
+		return fmt.Errorf("sqlstore: put lease: %w", err)
+	}
+	return nil
+}
+
+func (t *txn) DeleteLease(ctx context.Context, id int64) error {
+	if _, err := t.tx.ExecContext(ctx, t.s.q.deleteLease, id); err != nil {
+		return fmt.Errorf("sqlstore: delete lease: %w", err)
+	}
+	return nil
+}

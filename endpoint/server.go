@@ -1,0 +1,180 @@
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/strata-db/strata/pkg/mvcc"
+	"github.com/strata-db/strata/pkg/server"
+)
+
+const (
+	// grpcOverheadBytes is what etcd allows above --max-request-bytes for
+	// gRPC framing, so that a request slightly too large gets etcd's own
+	// "request is too large" rather than a transport error.
+	grpcOverheadBytes = 512 * 1024
+	// gracefulStopTimeout bounds how long Close waits for in-flight RPCs.
+	gracefulStopTimeout = 10 * time.Second
+	keepaliveMinTime    = 5 * time.Second
+)
+
+// Server is a running Strata server.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	be    *backend
+	store *mvcc.Store
+	grpc  *grpc.Server
+	lis   net.Listener
+
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New opens the datastore, starts the engine and serves gRPC on the listen
+// address. Close stops it.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	be, err := openBackend(ctx, cfg.Endpoint, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s.be = be
+	if s.store, err = mvcc.New(ctx, mvcc.Config{Backend: be, Logger: cfg.Logger}); err != nil {
+		be.Close()
+		return nil, err
+	}
+	if s.lis, err = listen(cfg.ListenAddress); err != nil {
+		s.store.Close()
+		be.Close()
+		return nil, err
+	}
+	s.grpc = grpc.NewServer(
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+grpcOverheadBytes),
+		grpc.MaxSendMsgSize(math.MaxInt32),
+		grpc.MaxConcurrentStreams(math.MaxUint32),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime}),
+	)
+	srv := server.New(server.Config{
+		ClusterID:       idOf("cluster", be.identity),
+		MemberID:        idOf("member", be.identity, s.lis.Addr().String()),
+		Name:            "strata",
+		ClientURLs:      []string{clientURL(s.lis)},
+		Version:         cfg.EmulatedEtcdVersion,
+		MaxRequestBytes: cfg.MaxRequestBytes,
+		MaxTxnOps:       cfg.MaxTxnOps,
+		Logger:          cfg.Logger,
+	}, s.store, be.size)
+	srv.Register(s.grpc)
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(s.grpc, hs)
+
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.grpc.Serve(s.lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			s.log.Error("grpc serve stopped", "err", err)
+		}
+	}()
+	s.log.Info("strata serving", "address", s.Addr(), "endpoint", redact(cfg.Endpoint))
+	return s, nil
+}
+
+// Addr is the address the server listens on (host:port, or the socket path).
+func (s *Server) Addr() string {
+	if s.lis.Addr().Network() == "unix" {
+		return "unix://" + s.lis.Addr().String()
+	}
+	return s.lis.Addr().String()
+}
+
+// Close stops accepting, finishes in-flight requests and writes, and closes
+// the datastore. It returns the first error.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		done := make(chan struct{})
+		go func() {
+			s.grpc.GracefulStop()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(gracefulStopTimeout):
+			s.grpc.Stop()
+			<-done
+		}
+		s.wg.Wait()
+		s.closeErr = errors.Join(s.store.Close(), s.be.Close())
+	})
+	return s.closeErr
+}
+
+func listen(addr string) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, "unix://"); ok {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("endpoint: remove stale socket: %w", err)
+		}
+		return net.Listen("unix", path)
+	}
+	addr = strings.TrimPrefix(strings.TrimPrefix(addr, "http://"), "tcp://")
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: listen: %w", err)
+	}
+	return l, nil
+}
+
+func clientURL(l net.Listener) string {
+	if l.Addr().Network() == "unix" {
+		return "unix://" + l.Addr().String()
+	}
+	return "http://" + l.Addr().String()
+}
+
+// idOf derives a stable non-zero 64-bit ID from the given names.
+func idOf(parts ...string) uint64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	id := h.Sum64() &^ (1 << 63)
+	if id == 0 {
+		id = 1
+	}
+	return id
+}
+
+// redact hides a password in a DSN for logs.
+func redact(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn
+	}
+	cred, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return dsn
+	}
+	user, _, _ := strings.Cut(cred, ":")
+	return scheme + "://" + user + ":***@" + host
+}

@@ -1,0 +1,67 @@
+package kv
+
+import "context"
+
+// Backend is what the engine needs from a storage driver: snapshot reads and
+// exclusive write transactions over the revisioned log.
+type Backend interface {
+	// Read runs fn inside a consistent read-only snapshot.
+	Read(ctx context.Context, fn func(ReadTxn) error) error
+	// Write runs fn inside one write transaction. Writers are serialised:
+	// the transaction holds the revision row lock (or the SQLite write lock)
+	// from its first statement, so commit order equals revision order. It
+	// commits durably if fn returns nil and rolls back otherwise.
+	Write(ctx context.Context, fn func(WriteTxn) error) error
+	Close() error
+}
+
+// ReadTxn reads one snapshot.
+type ReadTxn interface {
+	// Revisions returns the current and the compact revision.
+	Revisions(ctx context.Context) (current, compacted int64, err error)
+	// Range returns the live keys of r as of revision rev, in key order, at
+	// most limit of them (0: no limit). rev must be the current revision or
+	// above the compact revision. keysOnly may leave values out.
+	Range(ctx context.Context, r Range, rev, limit int64, keysOnly bool) ([]*KeyValue, error)
+	// Count returns the number of live keys of r as of revision rev.
+	Count(ctx context.Context, r Range, rev int64) (int64, error)
+	// Lease returns the lease with this ID, or ErrLeaseNotFound.
+	Lease(ctx context.Context, id int64) (*Lease, error)
+	// Leases returns every lease.
+	Leases(ctx context.Context) ([]Lease, error)
+	// LeaseKeys returns the live keys attached to the lease, in key order.
+	LeaseKeys(ctx context.Context, id int64) ([][]byte, error)
+	// Events returns the log rows with revision in (after, through], in
+	// (revision, sub) order, at most limit rows but never splitting a
+	// revision, with the previous value when withPrev is set.
+	Events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]Event, error)
+}
+
+// WriteTxn is ReadTxn plus the writes of one transaction. Writes are seen by
+// later reads of the same transaction.
+type WriteTxn interface {
+	ReadTxn
+	// Append writes the changes of revision rev: a log row each, and the
+	// latest-value table updated (or the key removed on delete).
+	Append(ctx context.Context, rev int64, changes []Change) error
+	// SetRevision records rev as the current revision.
+	SetRevision(ctx context.Context, rev int64) error
+	// SetCompacted records rev as the compact revision.
+	SetCompacted(ctx context.Context, rev int64) error
+	// PutLease creates or replaces a lease.
+	PutLease(ctx context.Context, l Lease) error
+	// DeleteLease removes a lease.
+	DeleteLease(ctx context.Context, id int64) error
+}
+
+// Compactor is the optional driver capability that removes history at or
+// below a revision. Each call does one bounded step and reports how far it
+// got; the engine calls it again until done.
+type Compactor interface {
+	// CompactStep physically removes superseded rows and tombstones with a
+	// revision at or below to, starting where the previous step stopped (the
+	// driver keeps that mark durably, in the same transaction as the
+	// deletes). It covers at most batch revisions and returns the revision it
+	// has finished through; done == to means nothing is left.
+	CompactStep(ctx context.Context, to, batch int64) (done int64, err error)
+}

@@ -1,0 +1,104 @@
+package server
+
+import (
+	"context"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// kvService is etcd's KV service.
+type kvService struct {
+	pb.UnimplementedKVServer
+	s *Server
+}
+
+// raftIDSize stands for the request ID etcd adds to every proposal: its
+// size check counts the proposal, not the bare request.
+const raftID = uint64(1) << 62
+
+// checkSize refuses a write larger than --max-request-bytes, as etcd refuses
+// a proposal that large.
+func (s *Server) checkSize(ir *pb.InternalRaftRequest) error {
+	ir.Header = &pb.RequestHeader{ID: raftID}
+	n := proto.Size(ir)
+	ir.Header = nil
+	if n > s.cfg.MaxRequestBytes {
+		return rpctypes.ErrGRPCRequestTooLarge
+	}
+	return nil
+}
+
+func (k *kvService) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error) {
+	if err := checkRange(r); err != nil {
+		return nil, err
+	}
+	resp, err := k.s.store.Range(ctx, r)
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	return resp, k.s.fill(ctx, resp.Header)
+}
+
+func (k *kvService) RangeStream(*pb.RangeRequest, pb.KV_RangeStreamServer) error {
+	return status.Error(codes.Unimplemented, "strata: RangeStream is not implemented yet")
+}
+
+func (k *kvService) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
+	if err := checkPut(r); err != nil {
+		return nil, err
+	}
+	if err := k.s.checkSize(&pb.InternalRaftRequest{Put: r}); err != nil {
+		return nil, err
+	}
+	resp, err := k.s.store.Put(ctx, r)
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	return resp, k.s.fill(ctx, resp.Header)
+}
+
+func (k *kvService) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
+	if err := checkDelete(r); err != nil {
+		return nil, err
+	}
+	if err := k.s.checkSize(&pb.InternalRaftRequest{DeleteRange: r}); err != nil {
+		return nil, err
+	}
+	resp, err := k.s.store.DeleteRange(ctx, r)
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	return resp, k.s.fill(ctx, resp.Header)
+}
+
+func (k *kvService) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, error) {
+	if err := checkTxn(r, k.s.cfg.MaxTxnOps); err != nil {
+		return nil, err
+	}
+	if _, _, err := checkIntervals(r.Success); err != nil {
+		return nil, err
+	}
+	if _, _, err := checkIntervals(r.Failure); err != nil {
+		return nil, err
+	}
+	if err := k.s.checkSize(&pb.InternalRaftRequest{Txn: r}); err != nil {
+		return nil, err
+	}
+	resp, err := k.s.store.Txn(ctx, r)
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	return resp, k.s.fill(ctx, resp.Header)
+}
+
+func (k *kvService) Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.CompactionResponse, error) {
+	resp, err := k.s.store.Compact(ctx, r)
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	return resp, k.s.fill(ctx, resp.Header)
+}

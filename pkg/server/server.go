@@ -1,0 +1,86 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/grpc"
+)
+
+// Store is what the services need from the engine.
+type Store interface {
+	Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error)
+	Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error)
+	DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error)
+	Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, error)
+	Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.CompactionResponse, error)
+	CurrentRevision(ctx context.Context) (current, compacted int64, err error)
+}
+
+// Sizer is the optional backend capability that reports its size on disk.
+type Sizer interface {
+	Size(ctx context.Context) (total, inUse int64, err error)
+}
+
+// Config is the identity and limits of one server.
+type Config struct {
+	ClusterID uint64
+	MemberID  uint64
+	// Name is the member name MemberList reports.
+	Name       string
+	ClientURLs []string
+	// Version is the etcd version Status reports.
+	Version         string
+	MaxRequestBytes int
+	MaxTxnOps       int
+	Logger          *slog.Logger
+}
+
+// raftTerm is the term a freshly started single-member etcd reports.
+const raftTerm = 2
+
+// Server holds the services.
+type Server struct {
+	cfg   Config
+	store Store
+	size  Sizer
+	log   *slog.Logger
+}
+
+// New returns the services over store; size may be nil.
+func New(cfg Config, store Store, size Sizer) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, store: store, size: size, log: cfg.Logger}
+}
+
+// Register adds the KV, Maintenance and Cluster services to g.
+func (s *Server) Register(g *grpc.Server) {
+	pb.RegisterKVServer(g, &kvService{s: s})
+	pb.RegisterMaintenanceServer(g, &maintenanceService{s: s})
+	pb.RegisterClusterServer(g, &clusterService{s: s})
+}
+
+// fill sets the identity fields of a response header, and its revision when
+// the service left it zero.
+func (s *Server) fill(ctx context.Context, h *pb.ResponseHeader) error {
+	h.ClusterId = s.cfg.ClusterID
+	h.MemberId = s.cfg.MemberID
+	h.RaftTerm = raftTerm
+	if h.Revision == 0 {
+		rev, _, err := s.store.CurrentRevision(ctx)
+		if err != nil {
+			return toGRPC(err)
+		}
+		h.Revision = rev
+	}
+	return nil
+}
+
+// header returns a filled header at the current revision.
+func (s *Server) header(ctx context.Context) (*pb.ResponseHeader, error) {
+	h := &pb.ResponseHeader{}
+	return h, s.fill(ctx, h)
+}
