@@ -83,7 +83,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		MaxTxnOps:       cfg.MaxTxnOps,
 		Logger:          cfg.Logger,
-	}, s.store, be.size)
+	}, server.Deps{Store: s.store, Size: be.size})
 	srv.Register(s.grpc)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)

@@ -65,3 +65,21 @@ type Compactor interface {
 	// has finished through; done == to means nothing is left.
 	CompactStep(ctx context.Context, to, batch int64) (done int64, err error)
 }
+
+// Notifier is the optional capability of a backend shared by several
+// processes: it signals when another process may have committed, so the
+// watch poller reads the log at once instead of waiting for its next tick.
+type Notifier interface {
+	Notifications() <-chan struct{}
+}
+
+// Locker is the optional capability of a backend shared by several
+// processes to elect the one process that runs a singleton job (lease
+// expiry, automatic compaction). A backend without it has one process only,
+// which always holds every lock.
+type Locker interface {
+	// TryLock tries to take the named lock for this process. held reports
+	// whether this process holds it now; lost is closed if the lock is lost
+	// later (connection gone). release gives it up.
+	TryLock(ctx context.Context, name string) (held bool, lost <-chan struct{}, release func(), err error)
+}

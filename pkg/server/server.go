@@ -40,27 +40,43 @@ type Config struct {
 // raftTerm is the term a freshly started single-member etcd reports.
 const raftTerm = 2
 
-// Server holds the services.
-type Server struct {
-	cfg   Config
-	store Store
-	size  Sizer
-	log   *slog.Logger
+// Deps are the parts the services consume.
+type Deps struct {
+	Store Store
+	// Size is optional.
+	Size Sizer
+	// Watch is the watch hub; nil leaves the Watch service unimplemented.
+	Watch WatchHub
+	// Leases is the lessor; nil leaves the Lease service unimplemented.
+	Leases Lessor
 }
 
-// New returns the services over store; size may be nil.
-func New(cfg Config, store Store, size Sizer) *Server {
+// Server holds the services.
+type Server struct {
+	cfg    Config
+	store  Store
+	size   Sizer
+	watch  WatchHub
+	leases Lessor
+	log    *slog.Logger
+}
+
+// New returns the services over deps.
+func New(cfg Config, deps Deps) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, store: store, size: size, log: cfg.Logger}
+	return &Server{cfg: cfg, store: deps.Store, size: deps.Size, watch: deps.Watch, leases: deps.Leases, log: cfg.Logger}
 }
 
-// Register adds the KV, Maintenance and Cluster services to g.
+// Register adds etcd's services to g.
 func (s *Server) Register(g *grpc.Server) {
 	pb.RegisterKVServer(g, &kvService{s: s})
 	pb.RegisterMaintenanceServer(g, &maintenanceService{s: s})
 	pb.RegisterClusterServer(g, &clusterService{s: s})
+	pb.RegisterAuthServer(g, &authService{s: s})
+	s.registerWatch(g)
+	s.registerLease(g)
 }
 
 // fill sets the identity fields of a response header, and its revision when
