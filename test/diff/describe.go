@@ -20,3 +20,11 @@ func describe(m proto.Message) string {
 	}
 	return s
 }
+
+// describeResult renders a response or an error for logs.
+func describeResult(r Result) string {
+	if r.Err != nil {
+		return describeErr(r.Err)
+	}
+	return describe(r.Resp)
+}

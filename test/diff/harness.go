@@ -3,13 +3,16 @@ package diff
 import (
 	"context"
 	"math"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -99,10 +102,27 @@ func (p *Pair) Run(call Call) (etcd, strata Result) {
 func (p *Pair) Check(t testing.TB, what string, call Call) Result {
 	t.Helper()
 	e, s := p.Run(call)
+	if oracleBroken(e.Err) {
+		t.Errorf("%s: oracle %s failed, nothing compared: %v", what, p.Etcd.Name, e.Err)
+		return e
+	}
 	if d := Mismatch(e, s); d != "" {
 		t.Errorf("%s: %s vs %s: %s", what, p.Etcd.Name, p.Strata.Name, d)
 	}
+	if os.Getenv("STRATA_DIFF_LOG") != "" {
+		t.Logf("%s: etcd answered %s", what, describeResult(e))
+	}
 	return e
+}
+
+// oracleBroken reports an etcd error that means the harness, not the
+// request, is at fault: a test must never pass by comparing two timeouts.
+func oracleBroken(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return true
+	}
+	return false
 }
 
 // Range checks a Range on both servers and returns etcd's answer.
