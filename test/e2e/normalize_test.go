@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// normalizer rewrites etcdctl output so that what must differ between two
+// servers (endpoints, cluster and member IDs, raft terms and indexes, db
+// sizes, version strings, timings) compares equal, and nothing else does.
+// IDs become symbols numbered in order of appearance, so "the leader is
+// this member" still compares. One normalizer per server.
+type normalizer struct {
+	endpoint string
+	ids      map[string]string // "kind/value" -> symbol
+	counts   map[string]int    // kind -> symbols handed out
+}
+
+func newNormalizer(endpoint string) *normalizer {
+	return &normalizer{endpoint: endpoint, ids: map[string]string{}, counts: map[string]int{}}
+}
+
+// JSON fields masked by kind: an ID symbol or a fixed placeholder.
+var (
+	jsonIDFields = map[string]string{
+		"cluster_id": "cluster", "member_id": "member", "leader": "member", "ID": "member",
+	}
+	jsonMasked = map[string]string{
+		"raft_term": "<TERM>", "raftTerm": "<TERM>", "raftIndex": "<INDEX>", "raftAppliedIndex": "<INDEX>",
+		"dbSize": "<SIZE>", "dbSizeInUse": "<SIZE>", "dbSizeQuota": "<SIZE>",
+		"version": "<VERSION>", "storageVersion": "<VERSION>",
+		"clientURLs": "<URLS>", "took": "<DURATION>",
+		"name": "<NAME>", // a member's name is configuration (etcd --name)
+	}
+	// jsonDropped fields are removed: a single Strata server has no peers,
+	// so etcd's peerURLs may be absent.
+	jsonDropped = map[string]bool{"peerURLs": true}
+	fieldsIDs    = map[string]string{`"ClusterID"`: "cluster", `"MemberID"`: "member"}
+	fieldsMasked = map[string]string{`"RaftTerm"`: "<TERM>"}
+)
+
+// result normalises one etcdctl result to a comparable string.
+func (n *normalizer) result(r ctlResult) string {
+	return ctlResult{Stdout: n.stdout(r.Stdout), Stderr: n.stderr(r.Stderr), Code: r.Code}.String()
+}
+
+func (n *normalizer) stdout(s string) string {
+	s = strings.ReplaceAll(s, n.endpoint, "<EP>")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = n.line(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// stderr drops the client library's JSON log lines (they carry addresses
+// and timestamps) and keeps what etcdctl itself prints, such as "Error: ...".
+func (n *normalizer) stderr(s string) string {
+	var keep []string
+	for _, l := range strings.Split(s, "\n") {
+		if l == "" || strings.HasPrefix(l, `{"level":`) {
+			continue
+		}
+		keep = append(keep, strings.ReplaceAll(l, n.endpoint, "<EP>"))
+	}
+	if len(keep) == 0 {
+		return ""
+	}
+	return strings.Join(keep, "\n") + "\n"
+}
+
+func (n *normalizer) line(l string) string {
+	switch {
+	case strings.HasPrefix(l, "{") || strings.HasPrefix(l, "["):
+		return n.jsonLine(l)
+	case strings.HasPrefix(l, `"`) && strings.Contains(l, `" : `):
+		return n.fieldsLine(l)
+	case strings.HasPrefix(l, "<EP>, "):
+		return n.statusLine(l)
+	case strings.HasPrefix(l, "<EP> is healthy: "):
+		if i := strings.Index(l, "took = "); i >= 0 {
+			return l[:i] + "took = <DURATION>"
+		}
+	case strings.Count(l, ", ") == 5 && strings.Contains(l, "://"):
+		return n.memberLine(l)
+	}
+	return l
+}
+
+// jsonLine masks a -w json document; a line that is not JSON is kept.
+func (n *normalizer) jsonLine(l string) string {
+	dec := json.NewDecoder(strings.NewReader(l))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return l
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(n.jsonValue("", v)); err != nil {
+		return l
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+func (n *normalizer) jsonValue(key string, v any) any {
+	if kind, ok := jsonIDFields[key]; ok {
+		return n.id(kind, fmt.Sprint(v))
+	}
+	if mask, ok := jsonMasked[key]; ok {
+		if _, isNum := v.(json.Number); key != "version" || !isNum {
+			return mask // a kv's "version" is its write count, not a release
+		}
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if jsonDropped[k] {
+				delete(v, k)
+				continue
+			}
+			v[k] = n.jsonValue(k, e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = n.jsonValue("", e)
+		}
+	}
+	return v
+}
+
+// fieldsLine masks one `"Name" : value` line of -w fields.
+func (n *normalizer) fieldsLine(l string) string {
+	name, val, _ := strings.Cut(l, " : ")
+	if kind, ok := fieldsIDs[name]; ok {
+		return name + " : " + n.id(kind, val)
+	}
+	if mask, ok := fieldsMasked[name]; ok {
+		return name + " : " + mask
+	}
+	return l
+}
+
+// statusLine masks the simple `endpoint status` row: endpoint, ID, version,
+// storage version, db size, db size in use, in use %, quota, is leader, is
+// learner, raft term, raft index, raft applied index, errors, downgrade
+// target, downgrade enabled.
+func (n *normalizer) statusLine(l string) string {
+	f := strings.Split(l, ", ")
+	if len(f) < 13 {
+		return l
+	}
+	f[1] = n.id("member", hexToDec(f[1]))
+	for _, i := range []int{2, 3} {
+		f[i] = "<VERSION>"
+	}
+	for _, i := range []int{4, 5, 6, 7} {
+		f[i] = "<SIZE>"
+	}
+	f[10] = "<TERM>"
+	f[11], f[12] = "<INDEX>", "<INDEX>"
+	return strings.Join(f, ", ")
+}
+
+// memberLine masks the simple `member list` row: ID, status, name, peer
+// URLs, client URLs, is learner.
+func (n *normalizer) memberLine(l string) string {
+	f := strings.Split(l, ", ")
+	f[0] = n.id("member", hexToDec(f[0]))
+	f[2], f[3], f[4] = "<NAME>", "<URLS>", "<URLS>"
+	return strings.Join(f, ", ")
+}
+
+// id returns the symbol of an ID of the given kind ("cluster", "member").
+func (n *normalizer) id(kind, value string) string {
+	k := kind + "/" + value
+	if s, ok := n.ids[k]; ok {
+		return s
+	}
+	n.counts[kind]++
+	s := fmt.Sprintf("<%s-%d>", kind, n.counts[kind])
+	n.ids[k] = s
+	return s
+}
+
+func hexToDec(h string) string {
+	u, err := strconv.ParseUint(h, 16, 64)
+	if err != nil {
+		return h
+	}
+	return strconv.FormatUint(u, 10)
+}
