@@ -71,4 +71,3 @@ func etcdctlEnv() []string {
 	}
 	return env
 }
-

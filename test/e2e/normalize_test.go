@@ -37,7 +37,7 @@ var (
 	}
 	// jsonDropped fields are removed: a single Strata server has no peers,
 	// so etcd's peerURLs may be absent.
-	jsonDropped = map[string]bool{"peerURLs": true}
+	jsonDropped  = map[string]bool{"peerURLs": true}
 	fieldsIDs    = map[string]string{`"ClusterID"`: "cluster", `"MemberID"`: "member"}
 	fieldsMasked = map[string]string{`"RaftTerm"`: "<TERM>"}
 )
