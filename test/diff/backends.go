@@ -1,5 +1,3 @@
-//go:build !diffdev
-
 package diff
 
 import (
