@@ -70,5 +70,5 @@ func OpTxn(r *pb.TxnRequest) *pb.RequestOp {
 }
 
 // Cmps, Ops are shorthand for the slices a TxnRequest holds.
-func Cmps(c ...*pb.Compare) []*pb.Compare { return c }
+func Cmps(c ...*pb.Compare) []*pb.Compare    { return c }
 func Ops(o ...*pb.RequestOp) []*pb.RequestOp { return o }
