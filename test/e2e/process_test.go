@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -20,7 +21,7 @@ const (
 	// readyTimeout bounds how long a started server may take to answer.
 	readyTimeout = 20 * time.Second
 	// readyPoll is the pause between readiness probes.
-	readyPoll = 50 * time.Millisecond
+	readyPoll = 10 * time.Millisecond
 	// probeTimeout bounds one readiness probe.
 	probeTimeout = 500 * time.Millisecond
 	// exitTimeout bounds the wait for a signalled process to exit.
@@ -31,7 +32,7 @@ const (
 // the test fails; t.Cleanup kills it if the test did not stop it.
 type strataProc struct {
 	t    testing.TB
-	Addr string // host:port it listens on
+	Addr string // host:port or unix://path it listens on
 	DSN  string
 	cmd  *exec.Cmd
 	out  *syncBuffer
@@ -65,13 +66,31 @@ func startStrata(t testing.TB, dsn string, extraArgs ...string) *strataProc {
 	return p
 }
 
-// spawnStrata starts the strata binary without waiting for it.
+// spawnStrata starts the strata binary on dsn and a free port without
+// waiting for it.
 func spawnStrata(t testing.TB, dsn string, extraArgs ...string) *strataProc {
 	t.Helper()
+	return spawn(t, spawnConfig{listen: freePort(t), dsn: dsn, args: extraArgs})
+}
+
+// spawnConfig is how to run one strata process.
+type spawnConfig struct {
+	listen string   // --listen-address; its clients dial the same string
+	dsn    string   // --endpoint; empty leaves the default
+	dir    string   // working directory; empty is the test's
+	args   []string // more flags
+}
+
+func spawn(t testing.TB, c spawnConfig) *strataProc {
+	t.Helper()
 	bin := needStrata(t)
-	p := &strataProc{t: t, Addr: freePort(t), DSN: dsn, out: &syncBuffer{}, done: make(chan struct{})}
-	args := append([]string{"--listen-address", p.Addr, "--endpoint", dsn}, extraArgs...)
-	p.cmd = exec.Command(bin, args...)
+	p := &strataProc{t: t, Addr: c.listen, DSN: c.dsn, out: &syncBuffer{}, done: make(chan struct{})}
+	args := []string{"--listen-address", c.listen}
+	if c.dsn != "" {
+		args = append(args, "--endpoint", c.dsn)
+	}
+	p.cmd = exec.Command(bin, append(args, c.args...)...)
+	p.cmd.Dir = c.dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start strata: %v", err)
@@ -89,28 +108,35 @@ func spawnStrata(t testing.TB, dsn string, extraArgs ...string) *strataProc {
 	return p
 }
 
-// waitReady polls with a Range until the server answers, the process exits,
-// or readyTimeout passes.
+// waitReady waits until the server accepts connections (polled with plain
+// dials, which avoids gRPC's reconnect backoff) and then answers a Range;
+// it fails the test if the process exits or readyTimeout passes.
 func (p *strataProc) waitReady() {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	cli := newClient(p.t, p.Addr)
-	defer cli.Close()
+	network, address := "tcp", p.Addr
+	if path, ok := strings.CutPrefix(p.Addr, "unix://"); ok {
+		network, address = "unix", path
+	}
 	for {
-		pctx, pcancel := context.WithTimeout(ctx, probeTimeout)
-		_, err := cli.Get(pctx, "e2e-ready-probe")
-		pcancel()
+		conn, err := net.DialTimeout(network, address, probeTimeout)
 		if err == nil {
-			return
+			conn.Close()
+			break
 		}
 		select {
 		case <-p.done:
 			p.t.Fatalf("strata exited before it was ready: %v\n%s", p.err, p.out.String())
 		case <-ctx.Done():
-			p.t.Fatalf("strata not ready after %v: last error %v", readyTimeout, err)
+			p.t.Fatalf("strata not listening after %v: %v", readyTimeout, err)
 		case <-time.After(readyPoll):
 		}
+	}
+	cli := newClient(p.t, p.Addr)
+	defer cli.Close()
+	if _, err := cli.Get(ctx, "e2e-ready-probe"); err != nil {
+		p.t.Fatalf("strata listens but does not answer a Range: %v", err)
 	}
 }
 
