@@ -15,6 +15,7 @@ func TestTxnStructure(t *testing.T) {
 		p.RunOps(t, nestedCases())
 		p.RunOps(t, duplicateCases())
 		p.RunOps(t, opLimitCases())
+		p.RunOps(t, sameRevisionCases())
 		p.RunOps(t, []Op{AllOp("final state")})
 	})
 }
@@ -106,5 +107,27 @@ func opLimitCases() []Op {
 		TxnOp("nested ops, outer has 2", &pb.TxnRequest{Success: Ops(OpGet("m/000"),
 			OpTxn(&pb.TxnRequest{Success: gets(127)}))}),
 		RangeOp("count after 128 puts", &pb.RangeRequest{Key: []byte("m/"), RangeEnd: []byte("m0"), CountOnly: true}),
+	}
+}
+
+// sameRevisionCases write and delete one key in one txn. etcd's duplicate
+// check does not cover from-key deletes (range_end "\x00"), so these are
+// accepted and the later sub-revision wins, also in historical reads.
+func sameRevisionCases() []Op {
+	all := func(name string, rev int64) Op {
+		return RangeOp(name, &pb.RangeRequest{Key: []byte("s/"), RangeEnd: []byte("s0"), Revision: rev})
+	}
+	// The txn state before these ops ends at revision 15.
+	return []Op{
+		TxnOp("put then from-key delete over it", &pb.TxnRequest{Success: Ops(OpPut("s/x", "1"), OpDelete("s/", "\x00"))}),
+		all("after put-then-delete, latest", 0),
+		TxnOp("from-key delete then put inside it", &pb.TxnRequest{Success: Ops(OpDelete("s/", "\x00"), OpPut("s/y", "1"))}),
+		all("after delete-then-put, latest", 0),
+		PutOp("unrelated write", &pb.PutRequest{Key: []byte("s/z"), Value: []byte("1")}),
+		all("put-then-delete revision, historical", 16),
+		all("delete-then-put revision, historical", 17),
+		RangeOp("put-then-delete key, historical", &pb.RangeRequest{Key: []byte("s/x"), Revision: 16}),
+		TxnOp("compare sees the later sub-revision", &pb.TxnRequest{
+			Compare: Cmps(Cmp("s/x", pb.Compare_VERSION, pb.Compare_EQUAL, int64(0))), Success: Ops(OpGet("s/y"))}),
 	}
 }
