@@ -25,7 +25,10 @@ const DefaultReaders = 8
 // Dialect is SQLite's sqlstore.Dialect.
 type Dialect struct{}
 
-var _ sqlstore.Dialect = Dialect{}
+var (
+	_ sqlstore.Dialect = Dialect{}
+	_ sqlstore.Clock   = Dialect{}
+)
 
 func (Dialect) Name() string { return "sqlite" }
 
@@ -41,6 +44,12 @@ func (Dialect) UpsertKV() string {
 	return `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
 		mod_revision = excluded.mod_revision, version = excluded.version, lease = excluded.lease`
+}
+
+// NowMillis is SQLite's clock in milliseconds (julianday keeps them):
+// Dialect implements sqlstore.Clock.
+func (Dialect) NowMillis() string {
+	return "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
 }
 
 func (Dialect) DeleteSuperseded() string {

@@ -28,6 +28,7 @@ type Store struct {
 	rdb *sql.DB
 	log *slog.Logger
 	q   statements
+	lq  leaseStatements
 }
 
 var (
@@ -43,7 +44,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect)}
+	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
+		lq: newLeaseStatements(cfg.Dialect)}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
