@@ -18,6 +18,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/strata-db/strata/pkg/lease"
 	"github.com/strata-db/strata/pkg/mvcc"
 	"github.com/strata-db/strata/pkg/server"
 )
@@ -38,8 +39,10 @@ type Server struct {
 	log   *slog.Logger
 	be    *backend
 	store *mvcc.Store
-	grpc  *grpc.Server
-	lis   net.Listener
+	// leases is the lessor; it expires leases when it holds the expirer lock.
+	leases *lease.Lessor
+	grpc   *grpc.Server
+	lis    net.Listener
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -63,7 +66,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		be.Close()
 		return nil, err
 	}
+	if s.leases, err = lease.New(ctx, lease.Config{Store: s.store, Backend: be.Backend, Logger: cfg.Logger}); err != nil {
+		s.store.Close()
+		be.Close()
+		return nil, err
+	}
 	if s.lis, err = listen(cfg.ListenAddress); err != nil {
+		s.leases.Close()
 		s.store.Close()
 		be.Close()
 		return nil, err
@@ -83,7 +92,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		MaxTxnOps:       cfg.MaxTxnOps,
 		Logger:          cfg.Logger,
-	}, server.Deps{Store: s.store, Size: be.size})
+	}, server.Deps{Store: s.store, Size: be.size, Leases: s.leases})
 	srv.Register(s.grpc)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -124,7 +133,7 @@ func (s *Server) Close() error {
 			<-done
 		}
 		s.wg.Wait()
-		s.closeErr = errors.Join(s.store.Close(), s.be.Close())
+		s.closeErr = errors.Join(s.leases.Close(), s.store.Close(), s.be.Close())
 	})
 	return s.closeErr
 }
