@@ -17,7 +17,7 @@ import (
 )
 
 // CallTimeout bounds every request the harness sends.
-const CallTimeout = 10 * time.Second
+const CallTimeout = 5 * time.Second
 
 // Side is one server under test, reached through raw etcdserverpb clients
 // so that every response field and the exact gRPC status reach the test.

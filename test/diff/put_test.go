@@ -68,6 +68,14 @@ func TestPutWithLease(t *testing.T) {
 		PutOp("reattach", &pb.PutRequest{Key: b("l"), Value: b("4"), Lease: testLease}),
 		PutOp("ignore_value keeps lease", &pb.PutRequest{Key: b("l"), IgnoreValue: true, IgnoreLease: true}),
 		GetOp("after ignore_value", "l"),
+		TxnOp("compare lease equal", &pb.TxnRequest{
+			Compare: Cmps(Cmp("l", pb.Compare_LEASE, pb.Compare_EQUAL, int64(testLease))),
+			Success: Ops(OpGet("l")), Failure: Ops(OpGet("l"))}),
+		TxnOp("compare lease greater", &pb.TxnRequest{
+			Compare: Cmps(Cmp("l", pb.Compare_LEASE, pb.Compare_GREATER, int64(testLease-1))),
+			Success: Ops(OpGet("l"))}),
+		TxnOp("txn put with lease", &pb.TxnRequest{Success: Ops(
+			OpPutReq(&pb.PutRequest{Key: []byte("l2"), Value: []byte("1"), Lease: testLease, PrevKv: true}), OpGet("l2"))}),
 	}
 	ForEachBackend(t, func(t *testing.T, p *Pair) { p.RunOps(t, ops) })
 }
