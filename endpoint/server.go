@@ -21,6 +21,7 @@ import (
 	"github.com/strata-db/strata/pkg/lease"
 	"github.com/strata-db/strata/pkg/mvcc"
 	"github.com/strata-db/strata/pkg/server"
+	"github.com/strata-db/strata/watchpoll"
 )
 
 const (
@@ -43,6 +44,9 @@ type Server struct {
 	leases *lease.Lessor
 	grpc   *grpc.Server
 	lis    net.Listener
+
+	// watch is the watch poller and fan-out.
+	watch *watchpoll.Hub
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -71,7 +75,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		be.Close()
 		return nil, err
 	}
+	if s.watch, err = startWatch(ctx, cfg, be, s.store); err != nil {
+		s.leases.Close()
+		s.store.Close()
+		be.Close()
+		return nil, err
+	}
 	if s.lis, err = listen(cfg.ListenAddress); err != nil {
+		s.watch.Close()
 		s.leases.Close()
 		s.store.Close()
 		be.Close()
@@ -92,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		MaxTxnOps:       cfg.MaxTxnOps,
 		Logger:          cfg.Logger,
-	}, server.Deps{Store: s.store, Size: be.size, Leases: s.leases})
+	}, server.Deps{Store: s.store, Size: be.size, Leases: s.leases, Watch: watchHub{s.watch}})
 	srv.Register(s.grpc)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
@@ -121,6 +132,7 @@ func (s *Server) Addr() string {
 // the datastore. It returns the first error.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.watch.Close() // ends the watch streams, which would hold GracefulStop
 		done := make(chan struct{})
 		go func() {
 			s.grpc.GracefulStop()

@@ -1,0 +1,190 @@
+package watchpoll
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+// Hub is the process's one watch poller and fan-out. It runs three
+// goroutines, all joined by Close: the poller, the catch-up loop and the
+// progress ticker.
+type Hub struct {
+	cfg    Config
+	be     kv.Backend
+	notify <-chan struct{} // the backend's kv.Notifier channel, or nil
+	log    *slog.Logger
+	m      *metrics
+
+	kickPoll chan struct{} // wakes the poller
+	kickSync chan struct{} // wakes the catch-up loop
+	stop     chan struct{}
+	wg       sync.WaitGroup
+
+	// mu guards the fields below and every watcher's state, next and quiet.
+	// Lock order: Hub.mu, then Stream.mu, then queue.mu. Nothing that
+	// waits (a read, a blocking push) happens while holding it.
+	mu sync.Mutex
+	// last is the revision through which every event has been handed to
+	// the synced watchers.
+	last      int64
+	compacted int64 // compact revision of the poller's latest snapshot
+	synced    *watcherSet
+	unsynced  map[*watcher]struct{}
+	streams   map[*Stream]struct{}
+	// waiting are the streams with a progress request not yet answered.
+	waiting map[*Stream]struct{}
+	// scratch is the poller's per-revision match table, reused.
+	scratch map[*watcher][]*event
+	closed  bool
+}
+
+// New reads the current revision, from which live delivery starts, and
+// starts the hub.
+func New(ctx context.Context, cfg Config) (*Hub, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	h := &Hub{
+		cfg: cfg, be: cfg.Backend, log: cfg.Logger, m: m,
+		kickPoll: make(chan struct{}, 1),
+		kickSync: make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		synced:   newWatcherSet(),
+		unsynced: map[*watcher]struct{}{},
+		streams:  map[*Stream]struct{}{},
+		waiting:  map[*Stream]struct{}{},
+		scratch:  map[*watcher][]*event{},
+	}
+	if n, ok := cfg.Backend.(kv.Notifier); ok {
+		h.notify = n.Notifications()
+	}
+	if h.last, h.compacted, err = h.revisions(ctx); err != nil {
+		return nil, err
+	}
+	h.m.pollRevision.Set(float64(h.last))
+	h.wg.Add(3)
+	go h.pollLoop()
+	go h.syncLoop()
+	go h.progressLoop()
+	return h, nil
+}
+
+// Close stops the goroutines, closes every stream and waits. It does not
+// close the backend.
+func (h *Hub) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	streams := make([]*Stream, 0, len(h.streams))
+	for s := range h.streams {
+		streams = append(streams, s)
+	}
+	h.mu.Unlock()
+	close(h.stop)
+	h.wg.Wait()
+	for _, s := range streams {
+		s.Close()
+	}
+	return nil
+}
+
+// revisions reads the current and compact revision from one snapshot.
+func (h *Hub) revisions(ctx context.Context) (cur, compacted int64, err error) {
+	err = h.be.Read(ctx, func(tx kv.ReadTxn) error {
+		cur, compacted, err = tx.Revisions(ctx)
+		return err
+	})
+	return cur, compacted, err
+}
+
+func kick(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// register starts delivery to w from w.next: live when the poller has not
+// passed it, from the log otherwise. Called with h.mu held.
+func (h *Hub) registerLocked(w *watcher) {
+	h.m.watchers.Inc()
+	if w.next > h.last {
+		w.state = stateSynced
+		h.synced.add(w)
+		return
+	}
+	h.demoteLocked(w)
+}
+
+// demoteLocked makes w a slow watcher, to be fed from the log from w.next.
+func (h *Hub) demoteLocked(w *watcher) {
+	if w.state == stateSynced {
+		h.synced.remove(w)
+	}
+	w.state = stateUnsynced
+	h.unsynced[w] = struct{}{}
+	h.m.slowWatchers.Inc()
+	kick(h.kickSync)
+}
+
+// promoteLocked moves a caught-up watcher back to the live fan-out.
+func (h *Hub) promoteLocked(w *watcher) {
+	delete(h.unsynced, w)
+	h.m.slowWatchers.Dec()
+	w.state = stateSynced
+	h.synced.add(w)
+}
+
+// removeLocked stops all delivery to w.
+func (h *Hub) removeLocked(w *watcher) {
+	switch w.state {
+	case stateSynced:
+		h.synced.remove(w)
+	case stateUnsynced:
+		delete(h.unsynced, w)
+		h.m.slowWatchers.Dec()
+	default:
+		w.state = stateDone
+		return
+	}
+	w.state = stateDone
+	h.m.watchers.Dec()
+}
+
+// dispatchLocked hands the events of revision rev to the synced watchers.
+// A watcher whose queue is full is demoted; it will get rev from the log.
+func (h *Hub) dispatchLocked(rev int64, evs []*event) {
+	m := h.scratch
+	for _, e := range evs {
+		h.synced.each(e.key, func(w *watcher) {
+			if rev >= w.next {
+				m[w] = append(m[w], e)
+			}
+		})
+	}
+	for w, wevs := range m {
+		it, n, ok := w.response(wevs, rev)
+		if ok && !w.s.q.tryPush(it) {
+			w.next = rev
+			h.demoteLocked(w)
+			continue
+		}
+		w.next = rev + 1
+		if ok {
+			w.quiet = false
+			h.m.events.Add(float64(n))
+		}
+	}
+	clear(m)
+}

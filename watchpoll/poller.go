@@ -1,0 +1,129 @@
+package watchpoll
+
+import (
+	"context"
+	"time"
+
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+// pollRetryDelay is the pause after a failed read of the log.
+const pollRetryDelay = 100 * time.Millisecond
+
+// pollLoop reads the log after h.last whenever a commit, a notification, a
+// kick or the poll timer says there may be more, until it has read through
+// the current revision.
+func (h *Hub) pollLoop() {
+	defer h.wg.Done()
+	t := time.NewTicker(h.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-h.cfg.Commits:
+		case <-h.notify:
+		case <-h.kickPoll:
+		case <-t.C:
+		}
+		for {
+			more, err := h.pollOnce()
+			if err != nil {
+				h.log.Warn("watch poll failed; will retry", "err", err)
+				select {
+				case <-h.stop:
+					return
+				case <-time.After(pollRetryDelay):
+				}
+				continue
+			}
+			if !more {
+				break
+			}
+		}
+	}
+}
+
+// pollOnce reads one batch of log rows in (last, current] from one
+// snapshot and fans it out. Rows of one revision commit together and
+// revisions commit in order, so the snapshot has no holes below its
+// current revision. more reports that the batch stopped short of it.
+func (h *Hub) pollOnce() (more bool, err error) {
+	start := time.Now()
+	ctx := context.Background()
+	h.mu.Lock()
+	after := h.last
+	h.mu.Unlock()
+	var cur, compacted, through int64
+	var rows []kv.Event
+	err = h.be.Read(ctx, func(tx kv.ReadTxn) error {
+		if cur, compacted, err = tx.Revisions(ctx); err != nil || cur <= after {
+			return err
+		}
+		rows, err = tx.Events(ctx, after, cur, h.cfg.BatchRows, true)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	h.m.polls.Inc()
+	through = cur
+	if len(rows) >= h.cfg.BatchRows {
+		through = rows[len(rows)-1].KV.ModRevision
+	}
+	h.deliver(after, through, compacted, toEvents(rows, compacted))
+	h.m.pollDuration.Observe(time.Since(start).Seconds())
+	return through < cur, nil
+}
+
+// deliver fans out the revisions in (after, through], one lock hold per
+// revision so that creates, cancels and the catch-up loop interleave.
+func (h *Hub) deliver(after, through, compacted int64, evs []*event) {
+	h.mu.Lock()
+	if h.last != after {
+		// Only the poller moves last; this cannot happen.
+		h.mu.Unlock()
+		h.log.Error("watch poller lost its place", "expected", after, "last", h.last)
+		return
+	}
+	if compacted > h.compacted {
+		h.compacted = compacted
+	}
+	if after+1 < compacted {
+		// The poller fell behind a compaction: the log below it has holes.
+		// Every synced watcher is now behind the compact revision and is
+		// cancelled by the catch-up loop, as etcd cancels it.
+		for _, w := range h.syncedList() {
+			w.next = max(w.next, after+1)
+			if w.next < compacted {
+				h.demoteLocked(w)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, revEvs := range byRevision(evs) {
+		h.mu.Lock()
+		h.dispatchLocked(revEvs[0].rev, revEvs)
+		h.last = revEvs[0].rev
+		h.mu.Unlock()
+	}
+	h.mu.Lock()
+	h.last = through
+	h.m.pollRevision.Set(float64(through))
+	h.answerProgressLocked()
+	h.mu.Unlock()
+}
+
+// syncedList copies the synced watchers. Called with h.mu held.
+func (h *Hub) syncedList() []*watcher {
+	out := make([]*watcher, 0, h.synced.n)
+	for _, m := range h.synced.keys {
+		for w := range m {
+			out = append(out, w)
+		}
+	}
+	for w := range h.synced.ranges {
+		out = append(out, w)
+	}
+	return out
+}

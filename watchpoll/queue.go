@@ -1,0 +1,168 @@
+package watchpoll
+
+import (
+	"context"
+	"sync"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+)
+
+// item is one response waiting to be sent.
+type item struct {
+	resp     *pb.WatchResponse
+	fragment bool // the watch asked for fragmented responses
+	size     int
+}
+
+// queue is the bounded FIFO of one stream's outgoing responses. The hub
+// pushes events without ever waiting (tryPush); control responses wait for
+// room (pushCtrl). It has its own lock, taken after Hub.mu when both are
+// held.
+type queue struct {
+	maxLen, maxBytes int
+	onRoom           func() // called, without locks, when a starved queue drains
+
+	mu      sync.Mutex
+	items   []item // guarded by mu; items[head:] are waiting
+	head    int    // guarded by mu
+	bytes   int    // guarded by mu
+	closed  bool   // guarded by mu
+	starved bool   // guarded by mu: a push failed since the last drain
+
+	ready chan struct{} // signalled when an item is pushed
+	room  chan struct{} // signalled when an item is popped
+	done  chan struct{} // closed by close
+}
+
+func newQueue(maxLen, maxBytes int, onRoom func()) *queue {
+	return &queue{
+		maxLen: maxLen, maxBytes: maxBytes, onRoom: onRoom,
+		ready: make(chan struct{}, 1),
+		room:  make(chan struct{}, 1),
+		done:  make(chan struct{}),
+	}
+}
+
+func (q *queue) lenLocked() int { return len(q.items) - q.head }
+
+// hasRoom reports whether tryPush would accept a small item now.
+func (q *queue) hasRoom() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.closed && q.lenLocked() < q.maxLen && q.bytes < q.maxBytes
+}
+
+// tryPush appends it unless the queue is full; an empty queue takes any
+// item, however large. A refused push marks the queue starved.
+func (q *queue) tryPush(it item) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return true // nobody will read it; the stream is going away
+	}
+	n := q.lenLocked()
+	if n > 0 && (n >= q.maxLen || q.bytes+it.size > q.maxBytes) {
+		q.starved = true
+		return false
+	}
+	q.appendLocked(it)
+	return true
+}
+
+// pushCtrl appends a control response, waiting while the queue holds more
+// than maxLen+ctrlReserve items.
+func (q *queue) pushCtrl(ctx context.Context, it item) error {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return ErrClosed
+		}
+		if q.lenLocked() < q.maxLen+ctrlReserve {
+			q.appendLocked(it)
+			q.mu.Unlock()
+			return nil
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.room:
+		case <-q.done:
+			return ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (q *queue) appendLocked(it item) {
+	q.items = append(q.items, it)
+	q.bytes += it.size
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// pop waits for the next item.
+func (q *queue) pop(ctx context.Context) (item, error) {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return item{}, ErrClosed
+		}
+		if q.lenLocked() > 0 {
+			it, kick := q.popLocked()
+			q.mu.Unlock()
+			select {
+			case q.room <- struct{}{}:
+			default:
+			}
+			if kick && q.onRoom != nil {
+				q.onRoom()
+			}
+			return it, nil
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.ready:
+		case <-q.done:
+			return item{}, ErrClosed
+		case <-ctx.Done():
+			return item{}, ctx.Err()
+		}
+	}
+}
+
+// popLocked removes the head; kick reports that a starved queue has
+// drained to half and the slow watchers should be retried.
+func (q *queue) popLocked() (it item, kick bool) {
+	it = q.items[q.head]
+	q.items[q.head] = item{}
+	q.head++
+	q.bytes -= it.size
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head > 1024 && q.head > len(q.items)/2 {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	if q.starved && q.lenLocked() <= q.maxLen/2 && q.bytes <= q.maxBytes/2 {
+		q.starved = false
+		kick = true
+	}
+	return it, kick
+}
+
+// close drops what is queued and wakes every waiter.
+func (q *queue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	q.closed = true
+	q.items, q.head, q.bytes = nil, 0, 0
+	close(q.done)
+}
