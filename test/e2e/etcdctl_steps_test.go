@@ -5,6 +5,9 @@ type ctlStep struct {
 	name  string
 	args  []string
 	stdin string // for txn -i
+	// grant names the lease this step grants: the ID it prints is kept
+	// (per server) and replaces "{name}" in later steps' args.
+	grant string
 	// want, if set, is the normalised output (ctlResult.String) both servers
 	// must print; it pins the scenario to what the etcd docs describe.
 	want string
@@ -109,6 +112,29 @@ func etcdctlScenario() []ctlStep {
 		{name: "del prefix prev-kv", args: []string{"del", "pfx/", "--prefix", "--prev-kv"}, want: "2\npfx/a\n1\npfx/b\n2\n"},
 		{name: "del range", args: []string{"del", "a", "f", "--range"}},
 		{name: "del json", args: []string{"del", "pfx0", "-w", "json"}},
+
+		{name: "lease grant", args: []string{"lease", "grant", "60"}, grant: "l1"},
+		{name: "lease grant json", args: []string{"lease", "grant", "120", "-w", "json"}, grant: "l2"},
+		{name: "lease grant min ttl", args: []string{"lease", "grant", "1"}, grant: "l3"},
+		{name: "put with lease", args: []string{"put", "leased", "v", "--lease={l1}"}, want: "OK\n"},
+		{name: "put with lease 2", args: []string{"put", "leased2", "v", "--lease={l1}"}},
+		{name: "put ignore-lease keeps lease", args: []string{"put", "leased2", "w", "--ignore-lease"}},
+		{name: "get leased json", args: []string{"get", "leased", "--prefix", "-w", "json"}},
+		{name: "put unknown lease", args: []string{"put", "k", "v", "--lease=1234abcd"}},
+		{name: "lease list", args: []string{"lease", "list"}},
+		{name: "lease timetolive", args: []string{"lease", "timetolive", "{l1}"}},
+		{name: "lease timetolive keys", args: []string{"lease", "timetolive", "{l1}", "--keys"}},
+		{name: "lease timetolive json", args: []string{"lease", "timetolive", "{l1}", "--keys", "-w", "json"}},
+		{name: "lease keep-alive once", args: []string{"lease", "keep-alive", "--once", "{l1}"}},
+		{name: "lease revoke", args: []string{"lease", "revoke", "{l1}"}},
+		{name: "get after revoke", args: []string{"get", "leased", "--prefix"}, want: ""},
+		{name: "lease timetolive revoked", args: []string{"lease", "timetolive", "{l1}"}},
+		{name: "lease revoke unknown", args: []string{"lease", "revoke", "1234abcd"}},
+		{name: "lease keep-alive unknown", args: []string{"lease", "keep-alive", "--once", "1234abcd"}},
+		{name: "lease revoke 2", args: []string{"lease", "revoke", "{l2}"}},
+		{name: "lease revoke 3", args: []string{"lease", "revoke", "{l3}"}},
+		{name: "lock", args: []string{"lock", "mylock", "--", "echo", "locked"}, want: "locked\n"},
+		{name: "get after lock", args: []string{"get", "mylock", "--prefix"}, want: ""},
 		{name: "get all after del", args: []string{"get", "", "--prefix"}},
 
 		{name: "compaction", args: []string{"compaction", "5"}, want: "compacted revision 5\n"},

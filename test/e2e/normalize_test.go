@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -15,12 +17,17 @@ import (
 // this member" still compares. One normalizer per server.
 type normalizer struct {
 	endpoint string
+	vars     map[string]string // step variables: lease name -> hex ID
+	leases   map[string]string // lease ID, hex and decimal -> symbol
 	ids      map[string]string // "kind/value" -> symbol
 	counts   map[string]int    // kind -> symbols handed out
 }
 
 func newNormalizer(endpoint string) *normalizer {
-	return &normalizer{endpoint: endpoint, ids: map[string]string{}, counts: map[string]int{}}
+	return &normalizer{
+		endpoint: endpoint, vars: map[string]string{}, leases: map[string]string{},
+		ids: map[string]string{}, counts: map[string]int{},
+	}
 }
 
 // JSON fields masked by kind: an ID symbol or a fixed placeholder.
@@ -73,9 +80,22 @@ func (n *normalizer) stderr(s string) string {
 }
 
 func (n *normalizer) line(l string) string {
-	switch {
-	case strings.HasPrefix(l, "{") || strings.HasPrefix(l, "["):
+	if strings.HasPrefix(l, "{") || strings.HasPrefix(l, "[") {
 		return n.jsonLine(l)
+	}
+	l = hexWord.ReplaceAllStringFunc(l, func(w string) string {
+		if sym, ok := n.leases[w]; ok {
+			return sym
+		}
+		return w
+	})
+	l = remainingTTL.ReplaceAllString(l, "remaining(<TTL>)")
+	l = attachedKeys.ReplaceAllStringFunc(l, func(m string) string {
+		keys := strings.Fields(attachedKeys.FindStringSubmatch(m)[1])
+		sort.Strings(keys)
+		return "attached keys([" + strings.Join(keys, " ") + "])"
+	})
+	switch {
 	case strings.HasPrefix(l, `"`) && strings.Contains(l, `" : `):
 		return n.fieldsLine(l)
 	case strings.HasPrefix(l, "<EP>, "):
@@ -108,6 +128,14 @@ func (n *normalizer) jsonLine(l string) string {
 }
 
 func (n *normalizer) jsonValue(key string, v any) any {
+	if num, ok := v.(json.Number); ok && n.leases[num.String()] != "" {
+		return n.leases[num.String()]
+	}
+	if num, ok := v.(json.Number); ok && key == "ttl" {
+		if ttl, err := num.Int64(); err == nil && ttl > 0 {
+			return "<TTL>" // counts down; only its sign is deterministic
+		}
+	}
 	if kind, ok := jsonIDFields[key]; ok {
 		return n.id(kind, fmt.Sprint(v))
 	}
@@ -128,6 +156,9 @@ func (n *normalizer) jsonValue(key string, v any) any {
 	case []any:
 		for i, e := range v {
 			v[i] = n.jsonValue("", e)
+		}
+		if key == "keys" { // a lease's keys: etcd lists them in map order
+			sort.Slice(v, func(i, j int) bool { return fmt.Sprint(v[i]) < fmt.Sprint(v[j]) })
 		}
 	}
 	return v
@@ -186,6 +217,35 @@ func (n *normalizer) id(kind, value string) string {
 	n.ids[k] = s
 	return s
 }
+
+// lease registers a granted lease ID (hex, as etcdctl prints it) so that
+// it and its decimal form normalise to a symbol numbered in grant order.
+func (n *normalizer) lease(hex string) {
+	sym := fmt.Sprintf("<lease-%d>", len(n.leases)/2+1)
+	n.leases[hex] = sym
+	n.leases[hexToDec(hex)] = sym
+}
+
+// grantedLease extracts the ID from `lease grant` output, simple or JSON.
+func grantedLease(out string) (string, error) {
+	if m := leaseGranted.FindStringSubmatch(out); m != nil {
+		return m[1], nil
+	}
+	var resp struct{ ID int64 }
+	if err := json.Unmarshal([]byte(out), &resp); err != nil || resp.ID == 0 {
+		return "", fmt.Errorf("no lease ID in %q", out)
+	}
+	return fmt.Sprintf("%016x", resp.ID), nil
+}
+
+var (
+	leaseGranted = regexp.MustCompile(`^lease ([0-9a-f]+) granted`)
+	hexWord      = regexp.MustCompile(`\b[0-9a-f]{16}\b`)
+	attachedKeys = regexp.MustCompile(`attached keys\(\[([^]]*)\]\)`)
+	// remainingTTL masks the positive seconds left on a lease: they depend
+	// on timing. Zero or negative values stay visible.
+	remainingTTL = regexp.MustCompile(`remaining\([1-9][0-9]*s\)`)
+)
 
 func hexToDec(h string) string {
 	u, err := strconv.ParseUint(h, 16, 64)
