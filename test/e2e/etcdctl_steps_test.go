@@ -1,5 +1,11 @@
 package e2e
 
+import "time"
+
+// watchFor is how long a watch step listens: historical events arrive at
+// once, so this only needs to cover a round trip.
+const watchFor = 1000 * time.Millisecond
+
 // ctlStep is one etcdctl invocation of the differential scenario.
 type ctlStep struct {
 	name  string
@@ -8,6 +14,9 @@ type ctlStep struct {
 	// grant names the lease this step grants: the ID it prints is kept
 	// (per server) and replaces "{name}" in later steps' args.
 	grant string
+	// stream, if set, is how long the command (watch) runs before it is
+	// interrupted; its output until then is compared.
+	stream time.Duration
 	// want, if set, is the normalised output (ctlResult.String) both servers
 	// must print; it pins the scenario to what the etcd docs describe.
 	want string
@@ -96,6 +105,11 @@ func etcdctlScenario() []ctlStep {
 		{name: "get fields", args: []string{"get", "foo", "-w", "fields"}},
 		{name: "get serializable", args: []string{"get", "foo", "--consistency", "s"}},
 
+		{name: "watch history", args: []string{"watch", "foo", "--prefix", "--rev", "2"}, stream: watchFor},
+		{name: "watch history prev-kv", args: []string{"watch", "foo", "--rev", "2", "--prev-kv"}, stream: watchFor},
+		{name: "watch history json", args: []string{"watch", "foo1", "--rev", "1", "-w", "json"}, stream: watchFor},
+		{name: "watch range", args: []string{"watch", "a", "foo1", "--rev", "1"}, stream: watchFor},
+
 		{name: "txn docs failure", args: []string{"txn", "-i"}, stdin: txnDocsInput},
 		{name: "txn docs success", args: []string{"txn", "-i"}, stdin: txnDocsInput},
 		{name: "get after txn", args: []string{"get", "key", "--prefix"}},
@@ -143,6 +157,7 @@ func etcdctlScenario() []ctlStep {
 		{name: "compaction again", args: []string{"compaction", "5"}},
 		{name: "compaction physical", args: []string{"compaction", "7", "--physical"}, want: "compacted revision 7\n"},
 		{name: "compaction future", args: []string{"compaction", "10000"}},
+		{name: "watch compacted", args: []string{"watch", "foo", "--rev", "2"}, stream: watchFor},
 		{name: "get after compaction json", args: []string{"get", "", "--from-key", "-w", "json"}},
 
 		{name: "endpoint status", args: []string{"endpoint", "status"}},

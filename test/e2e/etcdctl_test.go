@@ -50,7 +50,7 @@ func (n *normalizer) run(t *testing.T, step ctlStep) ctlResult {
 		}
 		args[i] = a
 	}
-	r := runEtcdctl(t, n.endpoint, step.stdin, args...)
+	r := runEtcdctlFor(t, step.stream, n.endpoint, step.stdin, args...)
 	if step.grant != "" {
 		id, err := grantedLease(r.Stdout)
 		if err != nil {
