@@ -13,7 +13,7 @@ import (
 )
 
 // etcdctlTimeout bounds one etcdctl invocation.
-const etcdctlTimeout = 20 * time.Second
+const etcdctlTimeout = 15 * time.Second
 
 // ctlResult is what one etcdctl invocation printed and returned.
 type ctlResult struct {
@@ -51,7 +51,7 @@ func runEtcdctlFor(t testing.TB, stream time.Duration, endpoint, stdin string, a
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	full := append([]string{"--endpoints=" + endpoint, "--dial-timeout=5s", "--command-timeout=10s"}, args...)
+	full := append([]string{"--endpoints=" + endpoint, "--dial-timeout=5s", "--command-timeout=5s"}, args...)
 	cmd := exec.CommandContext(ctx, needEtcdctl(t), full...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = time.Second

@@ -137,7 +137,7 @@ func keepWriting(t *testing.T, cli *clientv3.Client) func() map[string]string {
 
 func putKeys(t *testing.T, cli *clientv3.Client, prefix string, n int) map[string]string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), sigtermOpTimeout)
 	defer cancel()
 	want := map[string]string{}
 	for i := range n {
@@ -152,7 +152,7 @@ func putKeys(t *testing.T, cli *clientv3.Client, prefix string, n int) map[strin
 
 func getPrefix(t *testing.T, cli *clientv3.Client, prefix string) map[string]string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), sigtermOpTimeout)
 	defer cancel()
 	resp, err := cli.Get(ctx, prefix, clientv3.WithPrefix())
 	if err != nil {
@@ -167,7 +167,7 @@ func getPrefix(t *testing.T, cli *clientv3.Client, prefix string) map[string]str
 
 func revision(t *testing.T, cli *clientv3.Client) int64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), sigtermOpTimeout)
 	defer cancel()
 	resp, err := cli.Get(ctx, "e2e-revision-probe")
 	if err != nil {
