@@ -35,7 +35,7 @@ func (t *txn) events(ctx context.Context, after, through int64, limit int, withP
 	if withPrev {
 		q = t.s.q.eventsWithPrev
 	}
-	rows, err := t.tx.QueryContext(ctx, q, after, through, limit)
+	rows, err := t.query(ctx, q, after, through, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: events: %w", err)
 	}

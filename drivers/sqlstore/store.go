@@ -29,6 +29,9 @@ type Store struct {
 	log *slog.Logger
 	q   statements
 	lq  leaseStatements
+	// wstmts and rstmts are the prepared statements of each pool.
+	wstmts *stmtCache
+	rstmts *stmtCache
 }
 
 var (
@@ -45,8 +48,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
-		lq: newLeaseStatements(cfg.Dialect)}
+		lq: newLeaseStatements(cfg.Dialect), wstmts: newStmtCache(), rstmts: newStmtCache()}
 	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq); err != nil {
+		return nil, err
+	}
+	if err := s.rstmts.prepare(ctx, s.rdb, s.q, s.lq); err != nil {
+		s.wstmts.close()
 		return nil, err
 	}
 	return s, nil
@@ -54,6 +64,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Close closes both pools and returns the first error.
 func (s *Store) Close() error {
+	s.wstmts.close()
+	s.rstmts.close()
 	err := s.wdb.Close()
 	if s.rdb != s.wdb {
 		if rerr := s.rdb.Close(); err == nil {

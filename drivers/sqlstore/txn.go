@@ -23,11 +23,11 @@ func (t *txn) Revisions(ctx context.Context) (current, compacted int64, err erro
 	if t.write {
 		// The first statement of a write transaction locks the revision row:
 		// writers queue here, so commit order equals revision order.
-		if err := t.tx.QueryRowContext(ctx, t.s.q.lockRevision).Scan(&current); err != nil {
+		if err := t.queryRow(ctx, t.s.q.lockRevision).Scan(&current); err != nil {
 			return 0, 0, fmt.Errorf("sqlstore: lock revision: %w", err)
 		}
 	}
-	rows, err := t.tx.QueryContext(ctx, t.s.q.revisions)
+	rows, err := t.query(ctx, t.s.q.revisions)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlstore: read revisions: %w", err)
 	}
@@ -65,13 +65,13 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 	case rev == 0 && isSingle(r):
 		return t.getOne(ctx, r.Start)
 	case rev == 0 && r.End == nil:
-		rows, err = t.tx.QueryContext(ctx, t.s.q.rangeLatest, r.Start, sqlLimit(limit))
+		rows, err = t.query(ctx, t.s.q.rangeLatest, r.Start, sqlLimit(limit))
 	case rev == 0:
-		rows, err = t.tx.QueryContext(ctx, t.s.q.rangeLatestTo, r.Start, r.End, sqlLimit(limit))
+		rows, err = t.query(ctx, t.s.q.rangeLatestTo, r.Start, r.End, sqlLimit(limit))
 	case r.End == nil:
-		rows, err = t.tx.QueryContext(ctx, t.s.q.rangeAt, r.Start, rev, rev, sqlLimit(limit))
+		rows, err = t.query(ctx, t.s.q.rangeAt, r.Start, rev, rev, sqlLimit(limit))
 	default:
-		rows, err = t.tx.QueryContext(ctx, t.s.q.rangeAtTo, r.Start, r.End, rev, rev, sqlLimit(limit))
+		rows, err = t.query(ctx, t.s.q.rangeAtTo, r.Start, r.End, rev, rev, sqlLimit(limit))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: range: %w", err)
@@ -81,7 +81,7 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 
 func (t *txn) getOne(ctx context.Context, key []byte) ([]*kv.KeyValue, error) {
 	var v kv.KeyValue
-	err := t.tx.QueryRowContext(ctx, t.s.q.getKey, key).Scan(&v.Key, &v.Value, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease)
+	err := t.queryRow(ctx, t.s.q.getKey, key).Scan(&v.Key, &v.Value, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -125,13 +125,13 @@ func (t *txn) Count(ctx context.Context, r kv.Range, rev int64) (int64, error) {
 	var err error
 	switch {
 	case rev == 0 && r.End == nil:
-		err = t.tx.QueryRowContext(ctx, t.s.q.countLatest, r.Start).Scan(&n)
+		err = t.queryRow(ctx, t.s.q.countLatest, r.Start).Scan(&n)
 	case rev == 0:
-		err = t.tx.QueryRowContext(ctx, t.s.q.countLatestTo, r.Start, r.End).Scan(&n)
+		err = t.queryRow(ctx, t.s.q.countLatestTo, r.Start, r.End).Scan(&n)
 	case r.End == nil:
-		err = t.tx.QueryRowContext(ctx, t.s.q.countAt, r.Start, rev, rev).Scan(&n)
+		err = t.queryRow(ctx, t.s.q.countAt, r.Start, rev, rev).Scan(&n)
 	default:
-		err = t.tx.QueryRowContext(ctx, t.s.q.countAtTo, r.Start, r.End, rev, rev).Scan(&n)
+		err = t.queryRow(ctx, t.s.q.countAtTo, r.Start, r.End, rev, rev).Scan(&n)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: count: %w", err)
@@ -141,7 +141,7 @@ func (t *txn) Count(ctx context.Context, r kv.Range, rev int64) (int64, error) {
 
 func (t *txn) Lease(ctx context.Context, id int64) (*kv.Lease, error) {
 	var l kv.Lease
-	err := t.tx.QueryRowContext(ctx, t.s.q.getLease, id).Scan(&l.ID, &l.TTL)
+	err := t.queryRow(ctx, t.s.q.getLease, id).Scan(&l.ID, &l.TTL)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kv.ErrLeaseNotFound
 	}
@@ -152,7 +152,7 @@ func (t *txn) Lease(ctx context.Context, id int64) (*kv.Lease, error) {
 }
 
 func (t *txn) Leases(ctx context.Context) ([]kv.Lease, error) {
-	rows, err := t.tx.QueryContext(ctx, t.s.q.listLeases)
+	rows, err := t.query(ctx, t.s.q.listLeases)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: leases: %w", err)
 	}
@@ -169,7 +169,7 @@ func (t *txn) Leases(ctx context.Context) ([]kv.Lease, error) {
 }
 
 func (t *txn) LeaseKeys(ctx context.Context, id int64) ([][]byte, error) {
-	rows, err := t.tx.QueryContext(ctx, t.s.q.leaseKeys, id)
+	rows, err := t.query(ctx, t.s.q.leaseKeys, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: lease keys: %w", err)
 	}
@@ -195,15 +195,15 @@ func (t *txn) Append(ctx context.Context, rev int64, changes []kv.Change) error 
 		if value == nil {
 			value = []byte{}
 		}
-		if _, err := t.tx.ExecContext(ctx, t.s.q.insertLog, rev, c.Sub, c.KV.Key, value,
+		if _, err := t.exec(ctx, t.s.q.insertLog, rev, c.Sub, c.KV.Key, value,
 			c.KV.CreateRevision, c.KV.Version, c.KV.Lease, deleted, c.PrevRevision); err != nil {
 			return fmt.Errorf("sqlstore: append log: %w", err)
 		}
 		var err error
 		if c.Deleted {
-			_, err = t.tx.ExecContext(ctx, t.s.q.deleteKV, c.KV.Key)
+			_, err = t.exec(ctx, t.s.q.deleteKV, c.KV.Key)
 		} else {
-			_, err = t.tx.ExecContext(ctx, t.s.q.upsertKV, c.KV.Key, value, c.KV.CreateRevision, rev, c.KV.Version, c.KV.Lease)
+			_, err = t.exec(ctx, t.s.q.upsertKV, c.KV.Key, value, c.KV.CreateRevision, rev, c.KV.Version, c.KV.Lease)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlstore: update latest: %w", err)
@@ -213,7 +213,7 @@ func (t *txn) Append(ctx context.Context, rev int64, changes []kv.Change) error 
 }
 
 func (t *txn) setMeta(ctx context.Context, name string, v int64) error {
-	if _, err := t.tx.ExecContext(ctx, t.s.q.setMeta, v, name); err != nil {
+	if _, err := t.exec(ctx, t.s.q.setMeta, v, name); err != nil {
 		return fmt.Errorf("sqlstore: set %s: %w", name, err)
 	}
 	return nil
@@ -228,14 +228,14 @@ func (t *txn) SetCompacted(ctx context.Context, rev int64) error {
 }
 
 func (t *txn) PutLease(ctx context.Context, l kv.Lease) error {
-	if _, err := t.tx.ExecContext(ctx, t.s.q.putLease, l.ID, l.TTL); err != nil {
+	if _, err := t.exec(ctx, t.s.q.putLease, l.ID, l.TTL); err != nil {
 		return fmt.Errorf("sqlstore: put lease: %w", err)
 	}
 	return nil
 }
 
 func (t *txn) DeleteLease(ctx context.Context, id int64) error {
-	if _, err := t.tx.ExecContext(ctx, t.s.q.deleteLease, id); err != nil {
+	if _, err := t.exec(ctx, t.s.q.deleteLease, id); err != nil {
 		return fmt.Errorf("sqlstore: delete lease: %w", err)
 	}
 	return nil

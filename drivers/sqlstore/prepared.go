@@ -1,0 +1,98 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"sync"
+)
+
+// stmtCache holds the statements prepared on one pool, keyed by their text.
+// database/sql prepares each once per connection and reuses it, so the hot
+// path skips SQL parsing. Statements are prepared at open, never lazily: a
+// lazy prepare on a pool whose connections are all held by transactions
+// (the single SQLite writer) would wait for itself.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt // guarded by mu
+}
+
+func newStmtCache() *stmtCache {
+	return &stmtCache{m: map[string]*sql.Stmt{}}
+}
+
+// prepare prepares every non-empty string field of each statements struct.
+func (c *stmtCache) prepare(ctx context.Context, db *sql.DB, sets ...any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, set := range sets {
+		v := reflect.ValueOf(set)
+		for i := range v.NumField() {
+			f := v.Field(i)
+			if f.Kind() != reflect.String || f.String() == "" {
+				continue
+			}
+			q := f.String()
+			if _, ok := c.m[q]; ok {
+				continue
+			}
+			st, err := db.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("sqlstore: prepare %q: %w", q, err)
+			}
+			c.m[q] = st
+		}
+	}
+	return nil
+}
+
+// get returns the prepared statement for query, or nil.
+func (c *stmtCache) get(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[query]
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = map[string]*sql.Stmt{}
+}
+
+// stmt returns query prepared for this transaction, or nil if it was not
+// prepared at open.
+func (t *txn) stmt(ctx context.Context, query string) *sql.Stmt {
+	cache := t.s.rstmts
+	if t.write {
+		cache = t.s.wstmts
+	}
+	if st := cache.get(query); st != nil {
+		return t.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *txn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *txn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
