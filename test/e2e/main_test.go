@@ -20,6 +20,10 @@ const (
 	etcdctlBuildTimeout = 5 * time.Minute
 )
 
+// strataBinEnv names a prebuilt strata binary to test instead of building
+// ./cmd/strata from the work tree (a release, or another commit's build).
+const strataBinEnv = "STRATA_E2E_BIN"
+
 // Built once per package run by TestMain. A failed build does not stop the
 // run; each test that needs the binary fails with the build's output.
 var (
@@ -40,7 +44,11 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	strataBin, strataBuildErr = buildStrata(dir)
+	if bin := os.Getenv(strataBinEnv); bin != "" {
+		strataBin = bin
+	} else {
+		strataBin, strataBuildErr = buildStrata(dir)
+	}
 	etcdctlBin, etcdctlErr = buildEtcdctl()
 	return m.Run()
 }
