@@ -3,9 +3,10 @@ package endpoint
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 
+	"github.com/strata-db/strata/drivers/mysql"
+	"github.com/strata-db/strata/drivers/postgres"
 	"github.com/strata-db/strata/drivers/sqlite"
 	"github.com/strata-db/strata/pkg/kv"
 	"github.com/strata-db/strata/pkg/server"
@@ -17,13 +18,16 @@ type backend struct {
 	size server.Sizer
 	// identity is what names this datastore (for the cluster ID).
 	identity string
+	// maxKey is the longest key the datastore stores (0: no limit).
+	maxKey int
 }
 
-// openBackend picks the driver for a DSN.
-func openBackend(ctx context.Context, dsn string, log *slog.Logger) (*backend, error) {
+// openBackend picks the driver for the DSN of cfg.
+func openBackend(ctx context.Context, cfg Config) (*backend, error) {
+	dsn, log := cfg.Endpoint, cfg.Logger
 	scheme, _, ok := strings.Cut(dsn, "://")
 	if !ok {
-		return nil, fmt.Errorf("endpoint: datastore endpoint %q has no scheme; use sqlite://path", dsn)
+		return nil, fmt.Errorf("endpoint: datastore endpoint %q has no scheme; use sqlite://path, postgres://... or mysql://...", redact(dsn))
 	}
 	switch scheme {
 	case "sqlite":
@@ -33,9 +37,23 @@ func openBackend(ctx context.Context, dsn string, log *slog.Logger) (*backend, e
 		}
 		path, _, _ := sqlite.Path(dsn)
 		return &backend{Backend: st, size: sqlite.Sizer{DB: st.DB()}, identity: "sqlite:" + path}, nil
-	case "postgres", "postgresql", "mysql":
-		return nil, fmt.Errorf("endpoint: the %s backend is not available in this version of strata yet; use sqlite://path", scheme)
+	case "postgres", "postgresql":
+		b, err := postgres.Open(ctx, postgres.Config{DSN: dsn, CAFile: cfg.DatastoreCAFile, CertFile: cfg.DatastoreCertFile,
+			KeyFile: cfg.DatastoreKeyFile, MaxOpenConns: cfg.DatastoreMaxOpenConns, MaxIdleConns: cfg.DatastoreMaxIdleConns,
+			ConnMaxLifetime: cfg.DatastoreConnMaxLifetime, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return &backend{Backend: b, size: b, identity: b.Identity(), maxKey: b.MaxKeyBytes()}, nil
+	case "mysql":
+		b, err := mysql.Open(ctx, mysql.Config{DSN: dsn, CAFile: cfg.DatastoreCAFile, CertFile: cfg.DatastoreCertFile,
+			KeyFile: cfg.DatastoreKeyFile, MaxOpenConns: cfg.DatastoreMaxOpenConns, MaxIdleConns: cfg.DatastoreMaxIdleConns,
+			ConnMaxLifetime: cfg.DatastoreConnMaxLifetime, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return &backend{Backend: b, size: b, identity: b.Identity(), maxKey: b.MaxKeyBytes()}, nil
 	default:
-		return nil, fmt.Errorf("endpoint: unknown datastore scheme %q in %q; use sqlite://path", scheme, dsn)
+		return nil, fmt.Errorf("endpoint: unknown datastore scheme %q; use sqlite://path, postgres://... or mysql://...", scheme)
 	}
 }

@@ -22,9 +22,19 @@ const (
 type Config struct {
 	// ListenAddress is host:port or unix://path.
 	ListenAddress string
-	// Endpoint is the datastore DSN: sqlite://path (postgres:// and mysql://
-	// come later).
+	// Endpoint is the datastore DSN: sqlite://path,
+	// postgres://user:pass@host:port/db?params (or postgresql://) or
+	// mysql://user:pass@tcp(host:port)/db?params. A missing database is
+	// created; an empty database name means "kubernetes", as kine.
 	Endpoint string
+	// DatastoreCAFile, DatastoreCertFile and DatastoreKeyFile configure TLS
+	// to a PostgreSQL or MySQL datastore.
+	DatastoreCAFile, DatastoreCertFile, DatastoreKeyFile string
+	// DatastoreMaxOpenConns and DatastoreMaxIdleConns size the reader pool
+	// of a PostgreSQL or MySQL datastore (0: the driver's default);
+	// DatastoreConnMaxLifetime recycles its connections (0: never).
+	DatastoreMaxOpenConns, DatastoreMaxIdleConns int
+	DatastoreConnMaxLifetime                     time.Duration
 	// EmulatedEtcdVersion is the version Maintenance.Status reports.
 	EmulatedEtcdVersion string
 	// MaxRequestBytes is the largest request accepted, as etcd's
@@ -78,6 +88,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxTxnOps < 0 {
 		return errors.New("endpoint: --max-txn-ops must be positive")
+	}
+	if c.DatastoreMaxOpenConns < 0 || c.DatastoreMaxIdleConns < 0 || c.DatastoreConnMaxLifetime < 0 {
+		return errors.New("endpoint: datastore connection-pool settings must not be negative")
 	}
 	if c.PollInterval < 0 || c.ProgressNotifyInterval < 0 {
 		return fmt.Errorf("endpoint: intervals must be positive")

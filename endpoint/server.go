@@ -61,12 +61,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
-	be, err := openBackend(ctx, cfg.Endpoint, cfg.Logger)
+	be, err := openBackend(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	s.be = be
-	if s.store, err = mvcc.New(ctx, mvcc.Config{Backend: be, Logger: cfg.Logger}); err != nil {
+	if s.store, err = mvcc.New(ctx, mvcc.Config{Backend: be.Backend, Logger: cfg.Logger}); err != nil {
 		be.Close()
 		return nil, err
 	}
@@ -102,6 +102,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Version:         cfg.EmulatedEtcdVersion,
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		MaxTxnOps:       cfg.MaxTxnOps,
+		MaxKeyBytes:     be.maxKey,
 		Logger:          cfg.Logger,
 	}, server.Deps{Store: s.store, Size: be.size, Leases: s.leases, Watch: watchHub{s.watch}})
 	srv.Register(s.grpc)

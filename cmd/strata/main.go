@@ -35,7 +35,19 @@ func parse(args []string, out io.Writer) (*options, error) {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.cfg.ListenAddress, "listen-address", endpoint.DefaultListenAddress, "address to serve the etcd API on: host:port or unix://path")
-	fs.StringVar(&o.cfg.Endpoint, "endpoint", endpoint.DefaultEndpoint, "datastore DSN: sqlite://path[?params] (postgres:// and mysql:// come later)")
+	fs.StringVar(&o.cfg.Endpoint, "endpoint", endpoint.DefaultEndpoint, "datastore DSN: sqlite://path[?params], postgres://user:pass@host:5432/db[?params] or mysql://user:pass@tcp(host:3306)/db[?params]")
+	for _, name := range []string{"datastore-cafile", "ca-file"} {
+		fs.StringVar(&o.cfg.DatastoreCAFile, name, "", "CA file to verify the PostgreSQL or MySQL server")
+	}
+	for _, name := range []string{"datastore-certfile", "cert-file"} {
+		fs.StringVar(&o.cfg.DatastoreCertFile, name, "", "client certificate file for the PostgreSQL or MySQL server")
+	}
+	for _, name := range []string{"datastore-keyfile", "key-file"} {
+		fs.StringVar(&o.cfg.DatastoreKeyFile, name, "", "client key file for the PostgreSQL or MySQL server")
+	}
+	fs.IntVar(&o.cfg.DatastoreMaxOpenConns, "datastore-max-open-connections", 0, "most open reader connections to a PostgreSQL or MySQL datastore (0: driver default, 16)")
+	fs.IntVar(&o.cfg.DatastoreMaxIdleConns, "datastore-max-idle-connections", 0, "most idle reader connections kept (0: as many as open)")
+	fs.DurationVar(&o.cfg.DatastoreConnMaxLifetime, "datastore-connection-max-lifetime", 0, "recycle datastore connections after this long (0: never)")
 	fs.StringVar(&o.cfg.EmulatedEtcdVersion, "emulated-etcd-version", endpoint.DefaultEmulatedEtcdVersion, "etcd version reported by Maintenance.Status")
 	fs.IntVar(&o.cfg.MaxRequestBytes, "max-request-bytes", endpoint.DefaultMaxRequestBytes, "largest request accepted, in bytes (as etcd)")
 	fs.IntVar(&o.cfg.MaxTxnOps, "max-txn-ops", endpoint.DefaultMaxTxnOps, "most operations in one Txn (as etcd)")

@@ -51,6 +51,9 @@ func (k *kvService) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse,
 	if err := checkPut(r); err != nil {
 		return nil, err
 	}
+	if err := k.s.checkKeySize(r, nil); err != nil {
+		return nil, err
+	}
 	if err := k.s.checkSize(&pb.InternalRaftRequest{Put: r}); err != nil {
 		return nil, err
 	}
@@ -83,6 +86,9 @@ func (k *kvService) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse,
 		return nil, err
 	}
 	if _, _, err := checkIntervals(r.Failure); err != nil {
+		return nil, err
+	}
+	if err := k.s.checkKeySize(nil, r); err != nil {
 		return nil, err
 	}
 	if err := k.s.checkSize(&pb.InternalRaftRequest{Txn: r}); err != nil {

@@ -34,7 +34,9 @@ type Config struct {
 	Version         string
 	MaxRequestBytes int
 	MaxTxnOps       int
-	Logger          *slog.Logger
+	// MaxKeyBytes is the longest key the datastore stores (0: no limit).
+	MaxKeyBytes int
+	Logger      *slog.Logger
 }
 
 // raftTerm is the term a freshly started single-member etcd reports.

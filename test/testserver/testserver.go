@@ -5,7 +5,6 @@ package testserver
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -83,8 +82,12 @@ func StartEtcd(t testing.TB) *Server {
 
 // Options tune a Strata test server.
 type Options struct {
-	// Backend is "sqlite" (default), "postgres" or "mysql".
+	// Backend is "sqlite" (default), "postgres" or "mysql". A backend that
+	// is not enabled skips the test (see RequireBackend).
 	Backend string
+	// DSN, if set, is the datastore to use instead of a fresh one (to run
+	// several servers on one database: see FreshDSN).
+	DSN string
 	// Configure, if set, may change the endpoint.Config before start.
 	Configure func(*endpoint.Config)
 }
@@ -95,9 +98,9 @@ func StartStrata(t testing.TB, opts Options) *Server {
 	if opts.Backend == "" {
 		opts.Backend = "sqlite"
 	}
-	dsn, err := freshDSN(t, opts.Backend)
-	if err != nil {
-		t.Fatalf("strata-%s: %v", opts.Backend, err)
+	dsn := opts.DSN
+	if dsn == "" {
+		dsn = FreshDSN(t, opts.Backend)
 	}
 	cfg := endpoint.Config{
 		ListenAddress: "127.0.0.1:0",
@@ -123,15 +126,6 @@ func StartStrata(t testing.TB, opts Options) *Server {
 	}
 	t.Cleanup(s.Close)
 	return s
-}
-
-func freshDSN(t testing.TB, backend string) (string, error) {
-	switch backend {
-	case "sqlite":
-		return "sqlite://" + t.TempDir() + "/state.db", nil
-	default:
-		return "", fmt.Errorf("unknown backend %q", backend)
-	}
 }
 
 type testWriter struct{ t testing.TB }

@@ -35,3 +35,21 @@ func TestStrataSmoke(t *testing.T) {
 		t.Fatalf("get a: %+v", g.Kvs)
 	}
 }
+
+// TestBackendsSmoke runs the smoke test on every enabled backend.
+func TestBackendsSmoke(t *testing.T) {
+	for _, b := range Backends() {
+		t.Run(b, func(t *testing.T) {
+			s := StartStrata(t, Options{Backend: b})
+			c := s.Client(t)
+			ctx := context.Background()
+			if _, err := c.Put(ctx, "k", "v"); err != nil {
+				t.Fatal(err)
+			}
+			g, err := c.Get(ctx, "k")
+			if err != nil || len(g.Kvs) != 1 || g.Header.Revision != 2 {
+				t.Fatalf("get: %v %+v", err, g)
+			}
+		})
+	}
+}

@@ -1,0 +1,121 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/strata-db/strata/drivers/sqlstore"
+	"github.com/strata-db/strata/migrations"
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+// MaxKeyBytes is the longest key stored. PostgreSQL refuses a btree index
+// row above 2704 bytes (a third of a page); 2048 leaves room for the
+// revision and the row header, and is the same limit as the MySQL backend.
+const MaxKeyBytes = 2048
+
+// Dialect is PostgreSQL's sqlstore.Dialect.
+type Dialect struct{}
+
+var _ sqlstore.Dialect = Dialect{}
+
+func (Dialect) Name() string { return "postgres" }
+
+func (Dialect) Types() migrations.Types {
+	return migrations.Types{Key: "BYTEA", Blob: "BYTEA"}
+}
+
+// Rebind numbers the canonical "?" placeholders as $1, $2, ... The
+// canonical statements hold no "?" inside a literal.
+func (Dialect) Rebind(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (Dialect) ForUpdate() string { return " FOR UPDATE" }
+
+func (Dialect) UpsertKV() string {
+	return `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
+		mod_revision = excluded.mod_revision, version = excluded.version, lease = excluded.lease`
+}
+
+// NowMillis is the server's clock (clock_timestamp: the time of the
+// statement, not the start of the transaction) in milliseconds.
+func (Dialect) NowMillis() string {
+	return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+}
+
+func (Dialect) DeleteSuperseded() string {
+	return `DELETE FROM strata_log o USING strata_log s
+		WHERE s.revision > ? AND s.revision <= ? AND s.prev_revision > 0
+		AND o.name = s.name AND o.revision = s.prev_revision`
+}
+
+// Classify maps PostgreSQL's SQLSTATE classes and connection failures to
+// kv.ErrConflict and kv.ErrUnavailable.
+func (Dialect) Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "40001", pe.Code == "40P01", pe.Code == "55P03":
+			// serialization failure, deadlock, lock not available
+			return fmt.Errorf("%w: %v", kv.ErrConflict, err)
+		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			strings.HasPrefix(pe.Code, "57P"), // admin/crash shutdown, cannot connect now
+			strings.HasPrefix(pe.Code, "53"),  // insufficient resources, too many connections
+			pe.Code == "25006":                // read-only transaction: a standby after failover
+			return fmt.Errorf("%w: %v", kv.ErrUnavailable, err)
+		}
+		return err
+	}
+	if isConnError(err) {
+		return fmt.Errorf("%w: %v", kv.ErrUnavailable, err)
+	}
+	return err
+}
+
+func isConnError(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.As(err, &ne) || errors.As(err, &ce) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "conn closed")
+}
+
+// BeginRead starts a REPEATABLE READ, READ ONLY transaction: one snapshot,
+// taken at its first statement.
+func (Dialect) BeginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	return db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+}
+
+// BeginWrite starts a READ COMMITTED transaction. Its first statement locks
+// the revision row; every later statement takes a fresh snapshot, so it sees
+// the commits of every writer that held the lock before.
+func (Dialect) BeginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
+	return db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+}
