@@ -8,7 +8,7 @@ import (
 )
 
 // Backends lists the Strata backends the differential tests run against:
-// SQLite always, Postgres and MySQL when STRATA_TEST_POSTGRES or
+// every backend; Postgres and MySQL skip unless STRATA_TEST_POSTGRES or
 // STRATA_TEST_MYSQL is set. With STRATA_DIFF_SELFCHECK set, a second etcd
 // takes Strata's place under the name "etcd", which checks the harness
 // itself: every test must pass in that mode.
@@ -16,14 +16,7 @@ func Backends() []string {
 	if os.Getenv("STRATA_DIFF_SELFCHECK") != "" {
 		return []string{"etcd"}
 	}
-	b := []string{"sqlite"}
-	if os.Getenv("STRATA_TEST_POSTGRES") != "" {
-		b = append(b, "postgres")
-	}
-	if os.Getenv("STRATA_TEST_MYSQL") != "" {
-		b = append(b, "mysql")
-	}
-	return b
+	return testserver.Backends()
 }
 
 // ForEachBackend runs fn as a subtest per enabled backend, each with a fresh
@@ -32,6 +25,7 @@ func ForEachBackend(t *testing.T, fn func(t *testing.T, p *Pair)) {
 	t.Helper()
 	for _, b := range Backends() {
 		t.Run(b, func(t *testing.T) {
+			testserver.RequireBackend(t, b) // skips, saying how to enable b
 			fn(t, NewServerPair(t, b))
 		})
 	}
