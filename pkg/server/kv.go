@@ -5,8 +5,6 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -41,10 +39,6 @@ func (k *kvService) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeRes
 		return nil, toGRPC(err)
 	}
 	return resp, k.s.fill(ctx, resp.Header)
-}
-
-func (k *kvService) RangeStream(*pb.RangeRequest, pb.KV_RangeStreamServer) error {
-	return status.Error(codes.Unimplemented, "strata: RangeStream is not implemented yet")
 }
 
 func (k *kvService) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
