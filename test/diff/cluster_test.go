@@ -14,12 +14,16 @@ import (
 func TestStatusShape(t *testing.T) {
 	ForEachBackend(t, func(t *testing.T, p *Pair) {
 		p.Apply(t, Step{Key: "s", Value: "1"}, Step{Key: "s", Value: "2"})
-		for _, s := range []*Side{p.Etcd, p.Strata} {
-			st, err := s.Maintenance.Status(context.Background(), &pb.StatusRequest{})
-			if err != nil {
-				t.Errorf("%s: Status: %v", s.Name, err)
+		e, r := p.Run(func(ctx context.Context, s *Side) (proto.Message, error) {
+			return s.Maintenance.Status(ctx, &pb.StatusRequest{})
+		})
+		for i, s := range []*Side{p.Etcd, p.Strata} {
+			res := []Result{e, r}[i]
+			if res.Err != nil {
+				t.Errorf("%s: Status: %v", s.Name, res.Err)
 				continue
 			}
+			st := res.Resp.(*pb.StatusResponse)
 			h := st.GetHeader()
 			if h.GetRevision() != 3 {
 				t.Errorf("%s: Status header revision = %d, want 3", s.Name, h.GetRevision())
