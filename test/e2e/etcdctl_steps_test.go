@@ -166,6 +166,9 @@ func etcdctlScenario() []ctlStep {
 		{name: "endpoint health json", args: []string{"endpoint", "health", "-w", "json"}},
 		{name: "member list", args: []string{"member", "list"}},
 		{name: "member list json", args: []string{"member", "list", "-w", "json"}},
+		{name: "endpoint hashkv", args: []string{"endpoint", "hashkv"}},
+		{name: "endpoint hashkv json", args: []string{"endpoint", "hashkv", "-w", "json"}},
+		{name: "defrag", args: []string{"defrag"}},
 		{name: "alarm list", args: []string{"alarm", "list"}},
 		{name: "alarm list json", args: []string{"alarm", "list", "-w", "json"}},
 	}

@@ -39,7 +39,7 @@ var (
 		"raft_term": "<TERM>", "raftTerm": "<TERM>", "raftIndex": "<INDEX>", "raftAppliedIndex": "<INDEX>",
 		"dbSize": "<SIZE>", "dbSizeInUse": "<SIZE>", "dbSizeQuota": "<SIZE>",
 		"version": "<VERSION>", "storageVersion": "<VERSION>",
-		"clientURLs": "<URLS>", "took": "<DURATION>",
+		"clientURLs": "<URLS>", "took": "<DURATION>", "hash": "<HASH>",
 		"name": "<NAME>", // a member's name is configuration (etcd --name)
 	}
 	// jsonDropped fields are removed: a single Strata server has no peers,
@@ -71,7 +71,7 @@ func (n *normalizer) stderr(s string) string {
 		if l == "" || strings.HasPrefix(l, `{"level":`) {
 			continue
 		}
-		keep = append(keep, strings.ReplaceAll(l, n.endpoint, "<EP>"))
+		keep = append(keep, took.ReplaceAllString(strings.ReplaceAll(l, n.endpoint, "<EP>"), "took <DURATION>"))
 	}
 	if len(keep) == 0 {
 		return ""
@@ -90,6 +90,7 @@ func (n *normalizer) line(l string) string {
 		return w
 	})
 	l = remainingTTL.ReplaceAllString(l, "remaining(<TTL>)")
+	l = took.ReplaceAllString(l, "took <DURATION>")
 	l = attachedKeys.ReplaceAllStringFunc(l, func(m string) string {
 		keys := strings.Fields(attachedKeys.FindStringSubmatch(m)[1])
 		sort.Strings(keys)
@@ -176,12 +177,17 @@ func (n *normalizer) fieldsLine(l string) string {
 	return l
 }
 
-// statusLine masks the simple `endpoint status` row: endpoint, ID, version,
+// statusLine masks the simple `endpoint hashkv` row (the hash is of etcd's
+// bbolt encoding) and the simple `endpoint status` row: endpoint, ID, version,
 // storage version, db size, db size in use, in use %, quota, is leader, is
 // learner, raft term, raft index, raft applied index, errors, downgrade
 // target, downgrade enabled.
 func (n *normalizer) statusLine(l string) string {
 	f := strings.Split(l, ", ")
+	if len(f) == 3 { // endpoint hashkv: endpoint, hash, hash revision
+		f[1] = "<HASH>"
+		return strings.Join(f, ", ")
+	}
 	if len(f) < 13 {
 		return l
 	}
@@ -241,6 +247,7 @@ func grantedLease(out string) (string, error) {
 var (
 	leaseGranted = regexp.MustCompile(`^lease ([0-9a-f]+) granted`)
 	hexWord      = regexp.MustCompile(`\b[0-9a-f]{16}\b`)
+	took         = regexp.MustCompile(`took [0-9.]+[µnm]?s\b`)
 	attachedKeys = regexp.MustCompile(`attached keys\(\[([^]]*)\]\)`)
 	// remainingTTL masks the positive seconds left on a lease: they depend
 	// on timing. Zero or negative values stay visible.
