@@ -92,7 +92,7 @@ func TestDatabaseCut(t *testing.T) {
 func TestDatabaseRestart(t *testing.T) {
 	cmds := map[string][2]string{
 		"postgres": {"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main stop -m fast",
-			"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"},
+			"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main status >/dev/null || pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"},
 		"mysql": {"start-stop-daemon --stop --oknodo --retry 30 --exec /usr/sbin/mariadbd",
 			"start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"},
 	}
