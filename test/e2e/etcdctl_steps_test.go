@@ -2,9 +2,9 @@ package e2e
 
 import "time"
 
-// watchFor is how long a watch step listens: historical events arrive at
-// once, so this only needs to cover a round trip.
-const watchFor = 1000 * time.Millisecond
+// watchFor is the longest a watch step listens; it normally stops as soon
+// as the historical events have arrived (see waitQuiet).
+const watchFor = 5 * time.Second
 
 // ctlStep is one etcdctl invocation of the differential scenario.
 type ctlStep struct {
@@ -14,8 +14,8 @@ type ctlStep struct {
 	// grant names the lease this step grants: the ID it prints is kept
 	// (per server) and replaces "{name}" in later steps' args.
 	grant string
-	// stream, if set, is how long the command (watch) runs before it is
-	// interrupted; its output until then is compared.
+	// stream, if set, marks a command that does not end by itself (watch):
+	// it is interrupted once its output is quiet, or after stream.
 	stream time.Duration
 	// want, if set, is the normalised output (ctlResult.String) both servers
 	// must print; it pins the scenario to what the etcd docs describe.
