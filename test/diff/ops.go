@@ -2,6 +2,7 @@ package diff
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -64,4 +65,27 @@ func GetOp(name, key string, end ...string) Op {
 // AllOp ranges over the whole key space.
 func AllOp(name string) Op {
 	return GetOp(name, "\x00", "\x00")
+}
+
+// RangeStreamOp calls KV.RangeStream and merges the chunks with proto.Merge,
+// which etcd documents as equal to the Range answer; how the result is cut
+// into chunks is not compared.
+func RangeStreamOp(name string, r *pb.RangeRequest) Op {
+	return Op{name, func(ctx context.Context, s *Side) (proto.Message, error) {
+		stream, err := s.KV.RangeStream(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		merged := &pb.RangeResponse{}
+		for {
+			chunk, err := stream.Recv()
+			if err == io.EOF {
+				return merged, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			proto.Merge(merged, chunk.GetRangeResponse())
+		}
+	}}
 }
