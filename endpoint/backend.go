@@ -36,7 +36,7 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 			return nil, err
 		}
 		path, _, _ := sqlite.Path(dsn)
-		return &backend{Backend: st, size: sqlite.Sizer{DB: st.DB()}, identity: "sqlite:" + path}, nil
+		return &backend{Backend: st, size: sqlite.Maintenance{DB: st.DB(), Path: path}, identity: "sqlite:" + path}, nil
 	case "postgres", "postgresql":
 		b, err := postgres.Open(ctx, postgres.Config{DSN: dsn, CAFile: cfg.DatastoreCAFile, CertFile: cfg.DatastoreCertFile,
 			KeyFile: cfg.DatastoreKeyFile, MaxOpenConns: cfg.DatastoreMaxOpenConns, MaxIdleConns: cfg.DatastoreMaxIdleConns,
@@ -56,4 +56,16 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 	default:
 		return nil, fmt.Errorf("endpoint: unknown datastore scheme %q; use sqlite://path, postgres://... or mysql://...", scheme)
 	}
+}
+
+// asDefrag returns the backend's defragmenter, if it has one.
+func asDefrag(v any) server.Defragmenter {
+	d, _ := v.(server.Defragmenter)
+	return d
+}
+
+// asSnapshot returns the backend's snapshotter, if it has one.
+func asSnapshot(v any) server.Snapshotter {
+	s, _ := v.(server.Snapshotter)
+	return s
 }

@@ -104,7 +104,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		MaxTxnOps:       cfg.MaxTxnOps,
 		MaxKeyBytes:     be.maxKey,
 		Logger:          cfg.Logger,
-	}, server.Deps{Store: s.store, Size: be.size, Leases: s.leases, Watch: watchHub{s.watch}})
+	}, server.Deps{Store: s.store, Size: be.size, Leases: s.leases, Watch: watchHub{s.watch},
+		Hasher: s.store, Defrag: asDefrag(be.size), Snapshot: asSnapshot(be.size)})
 	srv.Register(s.grpc)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)

@@ -164,21 +164,3 @@ func hasPragma(q url.Values, name string) bool {
 	return false
 }
 
-// Sizer reports the size of a SQLite database file as etcd reports its
-// backend: the pages allocated, and those in use (not on the free list).
-type Sizer struct{ DB *sql.DB }
-
-// Size returns the total and in-use bytes.
-func (s Sizer) Size(ctx context.Context) (total, inUse int64, err error) {
-	var pages, pageSize, free int64
-	if err := s.DB.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
-		return 0, 0, err
-	}
-	if err := s.DB.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
-		return 0, 0, err
-	}
-	if err := s.DB.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&free); err != nil {
-		return 0, 0, err
-	}
-	return pages * pageSize, (pages - free) * pageSize, nil
-}

@@ -51,6 +51,11 @@ type Deps struct {
 	Watch WatchHub
 	// Leases is the lessor; nil leaves the Lease service unimplemented.
 	Leases Lessor
+	// Hasher, Defrag and Snapshot serve the maintenance RPCs of the same
+	// names; each is optional.
+	Hasher   Hasher
+	Defrag   Defragmenter
+	Snapshot Snapshotter
 }
 
 // Server holds the services.
@@ -60,6 +65,9 @@ type Server struct {
 	size   Sizer
 	watch  WatchHub
 	leases Lessor
+	hasher Hasher
+	defrag Defragmenter
+	snap   Snapshotter
 	log    *slog.Logger
 }
 
@@ -68,7 +76,8 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, store: deps.Store, size: deps.Size, watch: deps.Watch, leases: deps.Leases, log: cfg.Logger}
+	return &Server{cfg: cfg, store: deps.Store, size: deps.Size, watch: deps.Watch, leases: deps.Leases,
+		hasher: deps.Hasher, defrag: deps.Defrag, snap: deps.Snapshot, log: cfg.Logger}
 }
 
 // Register adds etcd's services to g.
