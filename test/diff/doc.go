@@ -7,8 +7,17 @@
 // between two clusters: cluster_id, member_id and raft_term. Errors are
 // compared by gRPC status code and message.
 //
-// Use ForEachBackend to get a Pair per enabled Strata backend, then the
-// Pair's Range/Put/DeleteRange/Txn/Compact helpers (or Check for any other
-// RPC). The package's own tests are hand-written tables per RPC and a seeded
-// random operation generator; STRATA_DIFF_SEED and STRATA_DIFF_OPS tune it.
+// Use ForEachBackend to get a fresh Pair per enabled Strata backend (SQLite
+// always; see Backends), then the Pair's Range/Put/DeleteRange/Txn/Compact
+// helpers, RunOps over a table of Ops, or Check/Run for any other RPC. Both
+// servers start at revision 1, so the same writes give the same revisions.
+//
+// The package's own tests are hand-written tables per RPC and a seeded
+// random operation generator (Generator). Environment knobs, for tests only:
+//
+//	STRATA_DIFF_SEED=n|random  seed of TestRandomOps (default fixed)
+//	STRATA_DIFF_OPS=n          number of random ops (default 2000)
+//	STRATA_DIFF_SELFCHECK=1    pair etcd with a second etcd: checks the harness
+//	STRATA_DIFF_LOG=1          log etcd's answer to every checked request
+//	STRATA_TEST_POSTGRES, STRATA_TEST_MYSQL  enable those backends
 package diff
