@@ -188,6 +188,12 @@ func (n *normalizer) statusLine(l string) string {
 		f[1] = "<HASH>"
 		return strings.Join(f, ", ")
 	}
+	if len(f) == 10 { // etcdctl 3.4, the fallback: no storage version, quota, downgrade
+		f[1] = n.id("member", hexToDec(f[1]))
+		f[2], f[3] = "<VERSION>", "<SIZE>"
+		f[6], f[7], f[8] = "<TERM>", "<INDEX>", "<INDEX>"
+		return strings.Join(f, ", ")
+	}
 	if len(f) < 13 {
 		return l
 	}
