@@ -356,12 +356,13 @@ func readBack(ctx context.Context, cli *clientv3.Client, op crashWrite) string {
 	if err != nil {
 		return fmt.Sprintf("get %s at %d: %v", key, op.rev, err)
 	}
-	ok := len(resp.Kvs) == len(op.keys)
-	for _, kv := range resp.Kvs {
-		ok = ok && string(kv.Value) == op.value && kv.ModRevision == op.rev
+	if len(resp.Kvs) != len(op.keys) {
+		return fmt.Sprintf("%s at revision %d reads %d keys, want %d written at %d", key, op.rev, len(resp.Kvs), len(op.keys), op.rev)
 	}
-	if !ok {
-		return fmt.Sprintf("%s at revision %d reads %v, want %d keys of %s written at %d", key, op.rev, resp.Kvs, len(op.keys), op.value, op.rev)
+	for _, kv := range resp.Kvs {
+		if string(kv.Value) != op.value || kv.ModRevision != op.rev {
+			return fmt.Sprintf("%s at revision %d reads %q@%d, want %q written at %d", kv.Key, op.rev, kv.Value, kv.ModRevision, op.value, op.rev)
+		}
 	}
 	return ""
 }
