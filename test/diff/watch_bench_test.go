@@ -1,0 +1,168 @@
+package diff
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
+	"github.com/strata-db/strata/test/testserver"
+)
+
+// Fan-out benchmark shape: benchWatchers watches on one prefix, spread
+// over benchStreams streams on benchConns connections, one writer.
+const (
+	benchWatchers = 1000
+	benchStreams  = 100
+	benchConns    = 4
+	benchIdle     = 10000
+)
+
+func benchServers() map[string]func(testing.TB) *testserver.Server {
+	return map[string]func(testing.TB) *testserver.Server{
+		"etcd":          func(t testing.TB) *testserver.Server { return testserver.StartEtcd(t) },
+		"strata-sqlite": func(t testing.TB) *testserver.Server { return testserver.StartStrata(t, testserver.Options{}) },
+	}
+}
+
+// BenchmarkWatchFanout puts b.N keys under the prefix, one at a time, and
+// reports the put-to-event latency over every delivered event (p50, p99)
+// and the events delivered per second.
+func BenchmarkWatchFanout(b *testing.B) {
+	for _, name := range []string{"etcd", "strata-sqlite"} {
+		b.Run(name, func(b *testing.B) {
+			srv := benchServers()[name](b)
+			sides := make([]*Side, benchConns)
+			for i := range sides {
+				sides[i] = Dial(b, srv.Name, srv.Endpoint)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			perStream := benchWatchers / benchStreams
+			var ready, done sync.WaitGroup
+			var mu sync.Mutex
+			var recvs []recvAt
+			n := b.N
+			for i := range benchStreams {
+				ws, err := sides[i%benchConns].Watch.Watch(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for range perStream {
+					ws.Send(&pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{
+						CreateRequest: WatchReq("bench/", "bench0", 0)}})
+				}
+				ready.Add(1)
+				done.Add(1)
+				go func() {
+					defer done.Done()
+					local := make([]recvAt, 0, n*perStream)
+					for created := 0; created < perStream; created++ {
+						if _, err := ws.Recv(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+					ready.Done()
+					for len(local) < n*perStream {
+						r, err := ws.Recv()
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						now := time.Now()
+						for _, e := range r.Events {
+							local = append(local, recvAt{e.Kv.ModRevision, now})
+						}
+					}
+					mu.Lock()
+					recvs = append(recvs, local...)
+					mu.Unlock()
+				}()
+			}
+			ready.Wait()
+			sent := map[int64]time.Time{}
+			b.ResetTimer()
+			start := time.Now()
+			for i := range n {
+				t0 := time.Now()
+				r, err := sides[0].KV.Put(ctx, &pb.PutRequest{Key: []byte(fmt.Sprintf("bench/%d", i%100)), Value: []byte("v")})
+				if err != nil {
+					b.Fatal(err)
+				}
+				sent[r.Header.Revision] = t0
+			}
+			done.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			lat := make([]time.Duration, 0, len(recvs))
+			for _, r := range recvs {
+				lat = append(lat, r.at.Sub(sent[r.rev]))
+			}
+			slices.Sort(lat)
+			if len(lat) > 0 {
+				b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			}
+			b.ReportMetric(float64(len(recvs))/elapsed.Seconds(), "events/s")
+		})
+	}
+}
+
+type recvAt struct {
+	rev int64
+	at  time.Time
+}
+
+// BenchmarkWatchIdleMemory creates benchIdle idle watches, on one stream
+// and on one stream each, and reports the heap growth per watch. Client
+// and server share the process, so the per-stream figure includes the
+// client's side of each stream.
+func BenchmarkWatchIdleMemory(b *testing.B) {
+	for _, name := range []string{"etcd", "strata-sqlite"} {
+		for _, shape := range []string{"one-stream", "stream-each"} {
+			b.Run(name+"/"+shape, func(b *testing.B) {
+				for range b.N {
+					srv := benchServers()[name](b)
+					side := Dial(b, srv.Name, srv.Endpoint)
+					ctx, cancel := context.WithCancel(context.Background())
+					before := heapInUse()
+					var streams []pb.Watch_WatchClient
+					for i := range benchIdle {
+						if shape == "stream-each" || i == 0 {
+							ws, err := side.Watch.Watch(ctx)
+							if err != nil {
+								b.Fatal(err)
+							}
+							streams = append(streams, ws)
+						}
+						ws := streams[len(streams)-1]
+						ws.Send(&pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{
+							CreateRequest: WatchReq(fmt.Sprintf("idle/%d", i), "", 0)}})
+						if _, err := ws.Recv(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					after := heapInUse()
+					b.ReportMetric(float64(after-before)/benchIdle, "heap-B/watch")
+					b.ReportMetric(float64(after-before)/(1<<20), "heap-MiB")
+					cancel()
+					srv.Close()
+				}
+			})
+		}
+	}
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
+}
