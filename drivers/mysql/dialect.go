@@ -50,7 +50,7 @@ func (Dialect) NowMillis() string {
 // table being deleted from.
 func (Dialect) DeleteSuperseded() string {
 	return `DELETE o FROM strata_log o JOIN strata_log s ON o.name = s.name AND o.revision = s.prev_revision
-		WHERE s.revision > ? AND s.revision <= ? AND s.prev_revision > 0`
+		WHERE s.revision > ? AND s.revision <= ? AND s.prev_revision > 0 AND o.deleted = 0`
 }
 
 // Server error numbers Classify knows.

@@ -67,7 +67,7 @@ func (Dialect) NowMillis() string {
 func (Dialect) DeleteSuperseded() string {
 	return `DELETE FROM strata_log o USING strata_log s
 		WHERE s.revision > ? AND s.revision <= ? AND s.prev_revision > 0
-		AND o.name = s.name AND o.revision = s.prev_revision`
+		AND o.name = s.name AND o.revision = s.prev_revision AND o.deleted = 0`
 }
 
 // Classify maps PostgreSQL's SQLSTATE classes and connection failures to

@@ -53,7 +53,7 @@ func (Dialect) NowMillis() string {
 }
 
 func (Dialect) DeleteSuperseded() string {
-	return `DELETE FROM strata_log WHERE (name, revision) IN (
+	return `DELETE FROM strata_log WHERE deleted = 0 AND (name, revision) IN (
 		SELECT s.name, s.prev_revision FROM strata_log s WHERE s.revision > ? AND s.revision <= ? AND s.prev_revision > 0)`
 }
 
@@ -163,4 +163,3 @@ func hasPragma(q url.Values, name string) bool {
 	}
 	return false
 }
-

@@ -23,11 +23,13 @@ func (s *Store) CompactStep(ctx context.Context, to, batch int64) (int64, error)
 	}
 	upto := min(to, done+batch)
 	// Rows superseded by a row in the window go first: the tombstones of the
-	// window are still needed to find the rows they superseded.
+	// window are still needed to find the rows they superseded. Tombstones
+	// go for [done, upto): the one at exactly the target stays (see
+	// deleteTombstones).
 	if _, err := tx.ExecContext(ctx, s.q.deleteSuperseded, done, upto); err != nil {
 		return 0, fmt.Errorf("sqlstore: compact superseded: %w", s.d.Classify(err))
 	}
-	if _, err := tx.ExecContext(ctx, s.q.deleteTombstones, done, upto); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q.deleteTombstones, done, upto); err != nil { // [done, upto)
 		return 0, fmt.Errorf("sqlstore: compact tombstones: %w", s.d.Classify(err))
 	}
 	if _, err := tx.ExecContext(ctx, s.q.setMeta, upto, "compact_done"); err != nil {

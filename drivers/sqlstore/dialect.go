@@ -23,8 +23,9 @@ type Dialect interface {
 	// with parameters (name, value, create_revision, mod_revision, version,
 	// lease).
 	UpsertKV() string
-	// DeleteSuperseded removes the rows superseded by rows whose revision
-	// lies in (?, ?].
+	// DeleteSuperseded removes the live rows (deleted = 0) superseded by
+	// rows whose revision lies in (?, ?]: the rows their prev_revision names.
+	// Tombstones are never removed by it.
 	DeleteSuperseded() string
 	// Classify translates a driver error into the kv sentinels where it has
 	// a meaning of its own (unavailable, conflict); others pass unchanged.

@@ -47,9 +47,9 @@ func (t *txn) events(ctx context.Context, after, through int64, limit int, withP
 		v := &kv.KeyValue{}
 		dest := []any{&v.ModRevision, &e.Sub, &v.Key, &v.Value, &v.CreateRevision, &v.Version, &v.Lease, &deleted, &e.PrevRevision}
 		var pv []byte
-		var pc, pver, pl sql.NullInt64
+		var pc, pver, pl, prev sql.NullInt64
 		if withPrev {
-			dest = append(dest, &pv, &pc, &pver, &pl)
+			dest = append(dest, &pv, &pc, &pver, &pl, &prev)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan event: %w", err)
@@ -61,7 +61,7 @@ func (t *txn) events(ctx context.Context, after, through int64, limit int, withP
 		}
 		if withPrev && pc.Valid {
 			e.Prev = normalize(&kv.KeyValue{Key: v.Key, Value: pv, CreateRevision: pc.Int64,
-				ModRevision: e.PrevRevision, Version: pver.Int64, Lease: pl.Int64})
+				ModRevision: prev.Int64, Version: pver.Int64, Lease: pl.Int64})
 		}
 		out = append(out, e)
 	}

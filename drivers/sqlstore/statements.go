@@ -32,8 +32,13 @@ const kvCols = "name, value, create_revision, mod_revision, version, lease"
 
 // The live row of each key as of a revision: its newest row at or below the
 // revision, if that row is not a tombstone.
+// The live row of each key as of a revision: its newest row at or below the
+// revision, if that row is not a tombstone. One Txn may change a key twice
+// (a put, then a from-key delete that covers it), so "newest" orders by
+// (revision, sub).
 const atRevWhere = ` l.revision <= ? AND l.deleted = 0 AND NOT EXISTS (
-	SELECT 1 FROM strata_log n WHERE n.name = l.name AND n.revision > l.revision AND n.revision <= ?)`
+	SELECT 1 FROM strata_log n WHERE n.name = l.name AND n.revision <= ?
+	AND (n.revision > l.revision OR (n.revision = l.revision AND n.sub > l.sub)))`
 
 const logCols = "l.name, l.value, l.create_revision, l.revision, l.version, l.lease"
 
@@ -63,11 +68,21 @@ func newStatements(d Dialect) statements {
 		deleteLease: r("DELETE FROM strata_lease WHERE id = ?"),
 		events: r(`SELECT l.revision, l.sub, l.name, l.value, l.create_revision, l.version, l.lease, l.deleted, l.prev_revision
 			FROM strata_log l WHERE l.revision > ? AND l.revision <= ? ORDER BY l.revision, l.sub LIMIT ?`),
+		// The previous value of an event is the key's value before the
+		// event's revision, as etcd reads it at revision-1. A change that
+		// follows another change of the same key in the same revision points
+		// at that revision; q steps over it to the value before.
 		eventsWithPrev: r(`SELECT l.revision, l.sub, l.name, l.value, l.create_revision, l.version, l.lease, l.deleted, l.prev_revision,
-				p.value, p.create_revision, p.version, p.lease
-			FROM strata_log l LEFT JOIN strata_log p ON p.name = l.name AND p.revision = l.prev_revision AND l.prev_revision > 0
+				p.value, p.create_revision, p.version, p.lease, p.revision
+			FROM strata_log l
+			LEFT JOIN strata_log q ON q.name = l.name AND q.revision = l.revision AND l.prev_revision = l.revision AND q.deleted = 0
+			LEFT JOIN strata_log p ON p.name = l.name AND p.deleted = 0 AND p.revision < l.revision
+				AND p.revision = CASE WHEN q.revision IS NULL THEN l.prev_revision ELSE q.prev_revision END
 			WHERE l.revision > ? AND l.revision <= ? ORDER BY l.revision, l.sub LIMIT ?`),
 		deleteSuperseded: r(d.DeleteSuperseded()),
-		deleteTombstones: r("DELETE FROM strata_log WHERE revision > ? AND revision <= ? AND deleted = 1"),
+		// Tombstones below the target go; one at exactly the compact
+		// revision stays until the next compaction, so a watch from the
+		// compact revision still sees the deletes made at it, as in etcd.
+		deleteTombstones: r("DELETE FROM strata_log WHERE revision >= ? AND revision < ? AND deleted = 1"),
 	}
 }

@@ -14,9 +14,10 @@ type kvService struct {
 	s *Server
 }
 
-// raftIDSize stands for the request ID etcd adds to every proposal: its
-// size check counts the proposal, not the bare request.
-const raftID = uint64(1) << 62
+// raftID stands for the request ID etcd adds to every proposal (a 64-bit ID
+// led by the member ID's bits, so ten bytes on the wire): its size check
+// counts the proposal, not the bare request.
+const raftID = uint64(1) << 63
 
 // checkSize refuses a write larger than --max-request-bytes, as etcd refuses
 // a proposal that large.
