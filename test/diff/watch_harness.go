@@ -10,6 +10,7 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 )
 
 // WatchWait bounds how long a watch test waits for one expected response.
@@ -130,6 +131,14 @@ func (w *WatchPair) compare(t testing.TB, what string, e, s []*pb.WatchResponse)
 	}
 	es, ss := byID(e), byID(s)
 	for i := range es {
+		if proto.Size(es[i]) > bigResponse || proto.Size(ss[i]) > bigResponse {
+			// cmp.Diff of megabytes of values takes minutes: summarise.
+			if !proto.Equal(Normalize(es[i]), Normalize(ss[i])) {
+				t.Errorf("%s: response %d of %d: %s vs %s: large responses differ:\n  etcd:   %s\n  strata: %s",
+					what, i+1, n, w.Etcd.name, w.Strata.name, summarize(es[i]), summarize(ss[i]))
+			}
+			continue
+		}
 		if d := Mismatch(Result{Resp: es[i]}, Result{Resp: ss[i]}); d != "" {
 			t.Errorf("%s: response %d of %d: %s vs %s: %s", what, i+1, n, w.Etcd.name, w.Strata.name, d)
 		}
@@ -199,3 +208,16 @@ func WithNoDelete(r *pb.WatchCreateRequest) {
 
 // String describes a watch side for messages.
 func (s *watchSide) String() string { return fmt.Sprintf("watch stream on %s", s.name) }
+
+// bigResponse is the size above which a mismatch is summarised.
+const bigResponse = 64 << 10
+
+// summarize describes a watch response without its values.
+func summarize(r *pb.WatchResponse) string {
+	out := fmt.Sprintf("watch_id=%d rev=%d created=%v canceled=%v compact=%d fragment=%v reason=%q events=[",
+		r.WatchId, r.GetHeader().GetRevision(), r.Created, r.Canceled, r.CompactRevision, r.Fragment, r.CancelReason)
+	for _, e := range r.Events {
+		out += fmt.Sprintf(" %s %q@%d len=%d prev=%v", e.Type, e.Kv.Key, e.Kv.ModRevision, len(e.Kv.Value), e.PrevKv != nil)
+	}
+	return out + " ]"
+}
