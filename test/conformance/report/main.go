@@ -1,0 +1,444 @@
+// Command report summarises the go test -json logs of test/conformance/run:
+// one score line per suite and backend, or docs/CONFORMANCE.md (-markdown).
+//
+// A top-level test counts once: passed, failed or skipped. A test that
+// passed but whose subtests all skipped counts as skipped; one that started
+// and never ended (panic, timeout) counts as failed.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+func main() {
+	var (
+		suite    = flag.String("suite", "", "suite name of the log")
+		backend  = flag.String("backend", "", "backend name of the log")
+		markdown = flag.Bool("markdown", false, "print docs/CONFORMANCE.md from -results")
+		suites   = flag.String("suites", "etcd k8s lin kube", "suites for -markdown")
+		backends = flag.String("backends", "etcd sqlite postgres mysql", "backends for -markdown")
+		results  = flag.String("results", ".cache/conformance/results", "directory of SUITE-BACKEND.json logs")
+		verbose  = flag.Bool("v", false, "list the failing tests on stderr")
+		known    = flag.String("known", "test/conformance/known.tsv", "classification of skipped and failing tests")
+	)
+	flag.Parse()
+	if *markdown {
+		k, err := readKnown(*known)
+		if err == nil {
+			err = writeMarkdown(os.Stdout, *results, strings.Fields(*suites), strings.Fields(*backends), k)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "report:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: report -suite S -backend B LOG.json | report -markdown")
+		os.Exit(2)
+	}
+	r, err := readRun(flag.Arg(0))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	fmt.Println(r.line(*suite, *backend))
+	if !r.ok() {
+		for _, t := range r.tests {
+			if !*verbose {
+				break
+			}
+			if t.status == failed {
+				fmt.Fprintf(os.Stderr, "    FAIL %s: %s\n", t.name, t.reason)
+			}
+		}
+		os.Exit(1)
+	}
+}
+
+type status int
+
+const (
+	passed status = iota
+	failed
+	skipped
+)
+
+// test is one top-level test's outcome.
+type test struct {
+	name    string
+	status  status
+	reason  string // skip reason or first failure line
+	subSkip int    // subtests that skipped
+	subs    int    // direct subtests
+	output  []string
+	ended   bool
+}
+
+// run is one go test -json log.
+type run struct {
+	tests   []*test
+	broken  string // why the package produced no usable result, if it did not
+	seconds string
+}
+
+func (r *run) count(s status) int {
+	n := 0
+	for _, t := range r.tests {
+		if t.status == s {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *run) ok() bool { return r.broken == "" && r.count(failed) == 0 }
+
+func (r *run) line(suite, backend string) string {
+	l := fmt.Sprintf("%s %s: %d passed, %d failed, %d skipped", suite, backend, r.count(passed), r.count(failed), r.count(skipped))
+	if r.broken != "" {
+		l += " (" + r.broken + ")"
+	}
+	return l
+}
+
+type event struct {
+	ImportPath string
+	Action     string
+	Test       string
+	Output     string
+}
+
+var fileLine = regexp.MustCompile(`^\s+[\w.-]+\.go:\d+: `)
+
+func readRun(path string) (*run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := &run{}
+	if b, err := os.ReadFile(path + ".seconds"); err == nil {
+		r.seconds = strings.TrimSpace(string(b))
+	}
+	byName := map[string]*test{}
+	pkgFailed, pkgOutput, buildOutput := false, []string{}, []string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var e event
+		if json.Unmarshal(sc.Bytes(), &e) != nil {
+			continue
+		}
+		top, sub, isSub := strings.Cut(e.Test, "/")
+		if e.Action == "build-output" {
+			if !strings.HasPrefix(e.Output, "#") {
+				buildOutput = append(buildOutput, strings.TrimSpace(e.Output))
+			}
+			continue
+		}
+		if e.Test == "" {
+			if e.Action == "fail" {
+				pkgFailed = true
+			}
+			if e.Action == "output" {
+				pkgOutput = append(pkgOutput, strings.TrimRight(e.Output, "\n"))
+			}
+			continue
+		}
+		t := byName[top]
+		if t == nil {
+			t = &test{name: top}
+			byName[top] = t
+			r.tests = append(r.tests, t)
+		}
+		switch {
+		case e.Action == "output":
+			t.output = append(t.output, strings.TrimRight(e.Output, "\n"))
+		case isSub && !strings.Contains(sub, "/") && e.Action == "run":
+			t.subs++
+		case isSub && !strings.Contains(sub, "/") && e.Action == "skip":
+			t.subSkip++
+		case !isSub && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip"):
+			t.ended = true
+			t.status = map[string]status{"pass": passed, "fail": failed, "skip": skipped}[e.Action]
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range r.tests {
+		finish(t)
+	}
+	sort.Slice(r.tests, func(i, j int) bool { return r.tests[i].name < r.tests[j].name })
+	if len(r.tests) == 0 {
+		r.broken = "no tests ran"
+		if len(buildOutput) > 0 {
+			r.broken = "build failed: " + firstLines(strings.Join(buildOutput, "\n"), 3)
+		} else if b, err := os.ReadFile(path + ".stderr"); err == nil && len(b) > 0 {
+			r.broken += ": " + firstLines(string(b), 3)
+		} else if len(pkgOutput) > 0 {
+			r.broken += ": " + firstLines(strings.Join(pkgOutput, "\n"), 3)
+		}
+	} else if pkgFailed && r.count(failed) == 0 {
+		r.broken = "package failed: " + firstLines(strings.Join(pkgOutput, "\n"), 3)
+	}
+	return r, nil
+}
+
+func finish(t *test) {
+	switch {
+	case !t.ended:
+		t.status = failed
+		t.reason = "did not finish (panic or timeout)"
+	case t.status == passed && t.subs > 0 && t.subSkip == t.subs:
+		t.status = skipped
+		t.reason = lastMessage(t.output, "--- SKIP")
+	case t.status == skipped:
+		t.reason = lastMessage(t.output, "--- SKIP")
+	case t.status == failed:
+		t.reason = firstFailure(t.output)
+	}
+}
+
+// lastMessage is the last log message before the first line starting with
+// marker (after indentation): the reason given to t.Skip.
+func lastMessage(out []string, marker string) string {
+	msg := ""
+	for _, l := range out {
+		if strings.HasPrefix(strings.TrimSpace(l), marker) {
+			return msg
+		}
+		if loc := fileLine.FindStringIndex(l); loc != nil {
+			msg = strings.TrimSpace(l[loc[1]:])
+		}
+	}
+	return msg
+}
+
+// firstFailure is the first testify "Error:" (with the line below it when
+// it ends in a colon), else the first panic, else the last message logged.
+func firstFailure(out []string) string {
+	for i, l := range out {
+		s := strings.TrimSpace(l)
+		if msg, ok := strings.CutPrefix(s, "Error:"); ok {
+			msg = strings.TrimSpace(msg)
+			if strings.HasSuffix(msg, ":") && i+1 < len(out) {
+				msg += " " + strings.TrimSpace(out[i+1])
+			}
+			return clip(msg)
+		}
+		if strings.HasPrefix(s, "panic:") {
+			return clip(s)
+		}
+	}
+	return clip(lastMessage(out, "--- FAIL"))
+}
+
+func clip(s string) string {
+	if len(s) > 160 {
+		return s[:157] + "..."
+	}
+	return s
+}
+
+func firstLines(s string, n int) string {
+	ls := strings.Split(strings.TrimSpace(s), "\n")
+	if len(ls) > n {
+		ls = ls[:n]
+	}
+	return strings.Join(ls, " | ")
+}
+
+// known maps "suite/Test" to its class and note.
+type known map[string][2]string
+
+func readKnown(path string) (known, error) {
+	k := known{}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return k, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		f := strings.SplitN(l, "\t", 4)
+		if len(f) != 4 {
+			return nil, fmt.Errorf("%s: want suite<TAB>test<TAB>class<TAB>note: %q", path, l)
+		}
+		k[f[0]+"/"+f[1]] = [2]string{f[2], f[3]}
+	}
+	return k, nil
+}
+
+func writeMarkdown(w io.Writer, dir string, suites, backends []string, k known) error {
+	runs := map[string]*run{}
+	for _, s := range suites {
+		for _, b := range backends {
+			r, err := readRun(filepath.Join(dir, s+"-"+b+".json"))
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			runs[s+" "+b] = r
+		}
+	}
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("# Conformance\n\n")
+	p("Generated by `test/conformance/run all all --markdown > docs/CONFORMANCE.md`; do not edit by hand.\n")
+	p("The classification of skips and failures comes from `test/conformance/known.tsv`.\n\n")
+	p(suiteIntro)
+	p("## Scores\n\nEvery test runs against a fresh server. `etcd` is a real etcd 3.7 embedded in the test process, run by the same runner: the reference.\n\n")
+	p("| suite | backend | passed | failed | skipped | seconds |\n|---|---|---:|---:|---:|---:|\n")
+	for _, s := range suites {
+		for _, b := range backends {
+			if r := runs[s+" "+b]; r != nil {
+				note := ""
+				if r.broken != "" {
+					note = " (" + r.broken + ")"
+				}
+				p("| %s | %s | %d | %d | %d%s | %s |\n", s, b, r.count(passed), r.count(failed), r.count(skipped), note, r.seconds)
+			}
+		}
+	}
+	p("\n```\n")
+	for _, s := range suites {
+		for _, b := range backends {
+			if r := runs[s+" "+b]; r != nil {
+				p("%s\n", r.line(s, b))
+			}
+		}
+	}
+	p("```\n")
+	for _, s := range suites {
+		writeSuite(w, s, backends, runs, k)
+	}
+	p(reproduce)
+	return nil
+}
+
+// writeSuite lists, for one suite, every test that did not pass on some
+// backend: its outcome per backend and its class.
+func writeSuite(w io.Writer, s string, backends []string, runs map[string]*run, k known) {
+	type row struct{ outcome []string }
+	names := map[string][]string{}
+	var have []string
+	for _, b := range backends {
+		r := runs[s+" "+b]
+		if r == nil {
+			continue
+		}
+		have = append(have, b)
+		for _, t := range r.tests {
+			if _, ok := names[t.name]; !ok {
+				names[t.name] = nil
+			}
+		}
+	}
+	var notPassing []string
+	for n := range names {
+		for _, b := range have {
+			if t := find(runs[s+" "+b], n); t == nil || t.status != passed {
+				notPassing = append(notPassing, n)
+				break
+			}
+		}
+	}
+	if len(have) == 0 {
+		return
+	}
+	sort.Strings(notPassing)
+	fmt.Fprintf(w, "\n## %s: skipped and failing tests\n\n", s)
+	if len(notPassing) == 0 {
+		fmt.Fprintf(w, "None: every test passed on every backend run.\n")
+		return
+	}
+	fmt.Fprintf(w, "| test | %s | class | reason |\n|---|%s---|---|\n", strings.Join(have, " | "), strings.Repeat("---|", len(have)))
+	for _, n := range notPassing {
+		var cells []string
+		reason := ""
+		for _, b := range have {
+			t := find(runs[s+" "+b], n)
+			switch {
+			case t == nil:
+				cells = append(cells, "-")
+			case t.status == passed:
+				cells = append(cells, "pass")
+			case t.status == skipped:
+				cells = append(cells, "skip")
+				if reason == "" {
+					reason = t.reason
+				}
+			default:
+				cells = append(cells, "**FAIL**")
+				if reason == "" || b != "etcd" {
+					reason = t.reason
+				}
+			}
+		}
+		class := "unclassified"
+		if c, ok := k[s+"/"+n]; ok {
+			class = c[0]
+			if c[1] != "" {
+				reason = c[1]
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", n, strings.Join(cells, " | "), class, mdEscape(reason))
+	}
+}
+
+func find(r *run, name string) *test {
+	if r == nil {
+		return nil
+	}
+	for _, t := range r.tests {
+		if t.name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+func mdEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
+
+const suiteIntro = `## Suites
+
+- **etcd**: etcd's shared test cases, ` + "`go.etcd.io/etcd/tests/v3/common`" + ` v3.7.3 (95 top-level tests), run by Strata's runner (` + "`test/conformance/etcd/strata_runner_test.go`" + `), which implements ` + "`tests/v3/framework/interfaces`" + ` with one fresh server per cluster.
+- **k8s**: the Kubernetes storage contract, ` + "`k8s.io/apiserver/pkg/storage/testing`" + ` v0.36.3, through ` + "`k8s.io/apiserver/pkg/storage/etcd3`" + ` on a clientv3 to a fresh server per test (module ` + "`test/k8s`" + `).
+- **lin**: concurrent Put/Delete/Txn/Get/lease histories from several clients on an empty server, checked for linearizability with porcupine against a model of etcd (` + "`test/lin`" + `).
+- **kube**: a real kube-apiserver (k8s.io/kubernetes v1.36.3) on Strata (` + "`test/kube`" + `).
+
+`
+
+const reproduce = `
+## Reproduce
+
+` + "```" + `
+test/conformance/run etcd sqlite          # one suite, one backend
+test/conformance/run all all              # every suite on SQLite, PostgreSQL and MariaDB
+test/conformance/run k8s etcd             # the reference: a real etcd, same runner
+test/conformance/run all all --markdown > docs/CONFORMANCE.md
+CONFORMANCE_RUN='^TestKVPut$' test/conformance/run etcd sqlite   # narrow a suite
+` + "```" + `
+
+PostgreSQL and MariaDB default to postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable and mysql://root@tcp(127.0.0.1:3306)/mysql; set STRATA_TEST_POSTGRES / STRATA_TEST_MYSQL to use others. Every test gets a database of its own, dropped at the end.
+The go test -json logs are kept in .cache/conformance/results/SUITE-BACKEND.json.
+`
