@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
 	"github.com/strata-db/strata/pkg/kv"
@@ -55,6 +56,8 @@ type Config struct {
 	// MaxBatch bounds one renewal transaction and one expiry round.
 	MaxBatch int
 	Logger   *slog.Logger
+	// Registerer receives the lessor's metrics; nil registers none.
+	Registerer prometheus.Registerer
 }
 
 func (c Config) withDefaults() Config {

@@ -86,6 +86,7 @@ func (l *Lessor) promote(ctx context.Context) error {
 		return err
 	}
 	l.observe(now, all)
+	l.metrics.expirer.Set(1)
 	l.log.Info("became the lease expirer", "leases", len(all))
 	return nil
 }
@@ -95,6 +96,7 @@ func (l *Lessor) demote() {
 	defer l.mu.Unlock()
 	l.primary = false
 	l.queue.Reset()
+	l.metrics.expirer.Set(0)
 }
 
 // lead expires leases until the lock is lost or the lessor closes.
@@ -235,6 +237,8 @@ func (l *Lessor) revokeExpired(ctx context.Context, id int64) {
 	switch {
 	case err == nil:
 		l.log.Debug("lease expired", "lease", id)
+		l.metrics.revoked.Inc()
+		l.metrics.expired.Inc()
 		l.forget(id)
 	case errors.Is(err, kv.ErrLeaseNotFound):
 		l.forget(id)

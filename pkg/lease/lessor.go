@@ -26,6 +26,8 @@ type Lessor struct {
 	locker kv.Locker // nil: this is the only process
 	log    *slog.Logger
 
+	metrics *metrics
+
 	renews   chan *renewReq
 	wake     chan struct{} // the queue's head moved earlier (never blocks)
 	sweepNow chan struct{} // a due lease waits for revocation (never blocks)
@@ -59,6 +61,10 @@ func New(ctx context.Context, cfg Config) (*Lessor, error) {
 		queue:    newExpiryQueue(),
 	}
 	l.locker, _ = cfg.Backend.(kv.Locker)
+	var err error
+	if l.metrics, err = newMetrics(cfg.Registerer, l.queued); err != nil {
+		return nil, err
+	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	t := l.elect(ctx)
 	var promoted error
@@ -105,6 +111,7 @@ func (l *Lessor) Grant(ctx context.Context, id, ttl int64) (*pb.LeaseGrantRespon
 		if err != nil {
 			return nil, err
 		}
+		l.metrics.granted.Inc()
 		// Start the lease's clock. If this fails the lease stays unclocked
 		// until the expirer's sweep clocks it: later, never earlier.
 		if _, _, err := l.renew(ctx, id); err != nil {
@@ -130,9 +137,17 @@ func newID() int64 {
 func (l *Lessor) Revoke(ctx context.Context, id int64) (*pb.LeaseRevokeResponse, error) {
 	resp, err := l.store.LeaseRevoke(ctx, id)
 	if err == nil {
+		l.metrics.revoked.Inc()
 		l.forget(id)
 	}
 	return resp, err
+}
+
+// queued is the length of the expiry queue, for the metrics.
+func (l *Lessor) queued() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return float64(l.queue.Len())
 }
 
 // TimeToLive reports a lease's granted and remaining TTL and, with keys, its

@@ -38,6 +38,7 @@ func (l *Lessor) Renew(ctx context.Context, id int64) (int64, error) {
 		l.waitRevoked(ctx, id)
 		return 0, kv.ErrLeaseNotFound
 	}
+	l.metrics.renewed.Inc()
 	return e.TTL, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
 	"github.com/strata-db/strata/pkg/kv"
@@ -27,13 +28,17 @@ type Config struct {
 	// CompactBatch is how many revisions one compaction step covers.
 	CompactBatch int64
 	Logger       *slog.Logger
+	// Registerer receives the engine's metrics; nil registers none (and
+	// leaves backend calls untimed).
+	Registerer prometheus.Registerer
 }
 
 // Store is the etcd engine over one backend.
 type Store struct {
-	be  kv.Backend
-	cfg Config
-	log *slog.Logger
+	be      kv.Backend
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
 
 	writes  chan *writeReq
 	commits chan struct{} // signalled (never blocking) after each commit with changes
@@ -70,8 +75,12 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		stop:       make(chan struct{}),
 		compactedC: make(chan struct{}),
 	}
+	var err error
+	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
 	var compactRev int64
-	err := s.be.Read(ctx, func(tx kv.ReadTxn) error {
+	err = s.be.Read(ctx, func(tx kv.ReadTxn) error {
 		var err error
 		_, compactRev, err = tx.Revisions(ctx)
 		return err
@@ -110,7 +119,7 @@ func (s *Store) Backend() kv.Backend { return s.be }
 // CurrentRevision reads the current and compact revision.
 func (s *Store) CurrentRevision(ctx context.Context) (current, compacted int64, err error) {
 	err = s.be.Read(ctx, func(tx kv.ReadTxn) error {
-		current, compacted, err = tx.Revisions(ctx)
+		current, compacted, err = s.metrics.readTxn(tx).Revisions(ctx)
 		return err
 	})
 	return current, compacted, err
@@ -119,6 +128,7 @@ func (s *Store) CurrentRevision(ctx context.Context) (current, compacted int64, 
 // read runs fn in a read-only view of the latest state.
 func (s *Store) read(ctx context.Context, fn func(*view) error) error {
 	return s.be.Read(ctx, func(tx kv.ReadTxn) error {
+		tx = s.metrics.readTxn(tx)
 		cur, comp, err := tx.Revisions(ctx)
 		if err != nil {
 			return err
@@ -129,6 +139,7 @@ func (s *Store) read(ctx context.Context, fn func(*view) error) error {
 
 // Range answers a RangeRequest from a snapshot.
 func (s *Store) Range(ctx context.Context, r *pb.RangeRequest) (resp *pb.RangeResponse, err error) {
+	s.metrics.ranges.Inc()
 	err = s.read(ctx, func(v *view) error {
 		resp, err = v.rangeOp(r)
 		return err
@@ -164,6 +175,9 @@ func (s *Store) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, err
 			resp, err = v.txnOp(r)
 			return err
 		})
+		if err == nil {
+			s.metrics.countOp(&Op{Txn: r}, resp)
+		}
 		return resp, err
 	}
 	resp, err := s.Write(ctx, &Op{Txn: r})
