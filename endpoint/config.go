@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/strata-db/strata/pkg/compactor"
 )
 
 // Defaults, as etcd and kine use them.
@@ -16,6 +18,13 @@ const (
 	DefaultMaxTxnOps           = 128
 	DefaultPollInterval        = 100 * time.Millisecond
 	DefaultProgressInterval    = 5 * time.Second
+	// DefaultMetricsAddress is what cmd/strata listens on for metrics and
+	// health (kine's --metrics-bind-address, on loopback). An empty
+	// Config.MetricsAddress, or "0", serves none.
+	DefaultMetricsAddress = "127.0.0.1:8080"
+	// DefaultWarningApplyDuration is etcd's --warning-apply-duration: a
+	// request slower than this is logged.
+	DefaultWarningApplyDuration = 100 * time.Millisecond
 )
 
 // Config is everything needed to run one Strata server.
@@ -48,6 +57,32 @@ type Config struct {
 	// ProgressNotifyInterval is the period of progress notifications to
 	// watches that asked for them.
 	ProgressNotifyInterval time.Duration
+	// ServerCertFile and ServerKeyFile turn on TLS for clients (kine's
+	// --server-cert-file/--server-key-file).
+	ServerCertFile, ServerKeyFile string
+	// TrustedCAFile, with TLS on, requires every client to present a
+	// certificate signed by one of its CAs (mutual TLS).
+	TrustedCAFile string
+	// ClientCertAuth is etcd's --client-cert-auth; it requires
+	// TrustedCAFile, which alone already turns verification on.
+	ClientCertAuth bool
+	// MetricsAddress is host:port for /metrics, /health, /readyz, /livez
+	// (and pprof with EnablePprof); "" or "0" serves none, and then no
+	// metrics are collected.
+	MetricsAddress string
+	EnablePprof    bool
+	// WarningApplyDuration is the duration past which a request is logged
+	// as slow (etcd's --warning-apply-duration); negative logs none.
+	WarningApplyDuration time.Duration
+	// AutoCompactionMode ("periodic" or "revision") and
+	// AutoCompactionRetention are etcd's flags; an empty or "0" retention
+	// turns automatic compaction off.
+	AutoCompactionMode, AutoCompactionRetention string
+	// QuotaBackendBytes is etcd's --quota-backend-bytes; 0 (or negative)
+	// enforces no quota (Status then reports etcd's default of 2 GiB).
+	QuotaBackendBytes int64
+	// Version is Strata's own version, for the logs.
+	Version string
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -75,10 +110,28 @@ func (c Config) WithDefaults() Config {
 	if c.ProgressNotifyInterval == 0 {
 		c.ProgressNotifyInterval = DefaultProgressInterval
 	}
+	if c.WarningApplyDuration == 0 {
+		c.WarningApplyDuration = DefaultWarningApplyDuration
+	}
+	if c.AutoCompactionMode == "" {
+		c.AutoCompactionMode = compactor.ModePeriodic
+	}
+	if c.MetricsAddress == "0" {
+		c.MetricsAddress = ""
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// autoCompaction returns the retention of automatic compaction, or 0 when
+// it is off.
+func (c Config) autoCompaction() (time.Duration, error) {
+	if c.AutoCompactionRetention == "" {
+		return 0, nil
+	}
+	return compactor.ParseRetention(c.AutoCompactionMode, c.AutoCompactionRetention)
 }
 
 // Validate reports the first setting that cannot work.
@@ -94,6 +147,18 @@ func (c Config) Validate() error {
 	}
 	if c.PollInterval < 0 || c.ProgressNotifyInterval < 0 {
 		return fmt.Errorf("endpoint: intervals must be positive")
+	}
+	if (c.ServerCertFile == "") != (c.ServerKeyFile == "") {
+		return errors.New("endpoint: --server-cert-file and --server-key-file go together")
+	}
+	if c.TrustedCAFile != "" && c.ServerCertFile == "" {
+		return errors.New("endpoint: --trusted-ca-file needs TLS: set --server-cert-file and --server-key-file")
+	}
+	if c.ClientCertAuth && c.TrustedCAFile == "" {
+		return errors.New("endpoint: --client-cert-auth needs --trusted-ca-file")
+	}
+	if _, err := c.autoCompaction(); err != nil {
+		return fmt.Errorf("endpoint: %w", err)
 	}
 	return nil
 }

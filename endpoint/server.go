@@ -8,16 +8,21 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/strata-db/strata/pkg/compactor"
 	"github.com/strata-db/strata/pkg/lease"
 	"github.com/strata-db/strata/pkg/mvcc"
 	"github.com/strata-db/strata/pkg/server"
@@ -47,6 +52,12 @@ type Server struct {
 
 	// watch is the watch poller and fan-out.
 	watch *watchpoll.Hub
+	// compactor is the automatic compaction; nil when off.
+	compactor *compactor.Compactor
+	// http serves metrics and health on httpLis; nil when off.
+	http    *http.Server
+	httpLis net.Listener
+	tls     bool
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -61,55 +72,105 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	tlsCfg, err := serverTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// reg stays a nil interface when metrics are off: nothing registers.
+	var reg prometheus.Registerer
+	var registry *prometheus.Registry
+	if cfg.MetricsAddress != "" {
+		registry = newRegistry()
+		reg = registry
+	}
 	be, err := openBackend(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	s.be = be
-	if s.store, err = mvcc.New(ctx, mvcc.Config{Backend: be.Backend, Logger: cfg.Logger}); err != nil {
+	if s.store, err = mvcc.New(ctx, mvcc.Config{Backend: be.Backend, Logger: cfg.Logger, Registerer: reg}); err != nil {
 		be.Close()
 		return nil, err
 	}
-	if s.leases, err = lease.New(ctx, lease.Config{Store: s.store, Backend: be.Backend, Logger: cfg.Logger}); err != nil {
+	if s.leases, err = lease.New(ctx, lease.Config{Store: s.store, Backend: be.Backend, Logger: cfg.Logger, Registerer: reg}); err != nil {
 		s.store.Close()
 		be.Close()
 		return nil, err
 	}
-	if s.watch, err = startWatch(ctx, cfg, be, s.store); err != nil {
+	if s.watch, err = startWatch(ctx, cfg, be, s.store, reg); err != nil {
 		s.leases.Close()
 		s.store.Close()
 		be.Close()
 		return nil, err
 	}
-	if s.lis, err = listen(cfg.ListenAddress); err != nil {
+	if s.compactor, err = startCompactor(cfg, be, s.store, reg); err != nil {
 		s.watch.Close()
 		s.leases.Close()
 		s.store.Close()
 		be.Close()
 		return nil, err
 	}
-	s.grpc = grpc.NewServer(
-		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes+grpcOverheadBytes),
+	if s.lis, err = listen(cfg.ListenAddress); err != nil {
+		s.closeCompactor()
+		s.watch.Close()
+		s.leases.Close()
+		s.store.Close()
+		be.Close()
+		return nil, err
+	}
+	s.tls = tlsCfg != nil
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes + grpcOverheadBytes),
 		grpc.MaxSendMsgSize(math.MaxInt32),
 		grpc.MaxConcurrentStreams(math.MaxUint32),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime}),
-	)
-	srv := server.New(server.Config{
+	}
+	if tlsCfg != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
+	// The gRPC metrics are go-grpc-middleware's Prometheus provider: the
+	// same grpc_server_* names and labels etcd exports.
+	var grpcMetrics *grpcprom.ServerMetrics
+	unary := []grpc.UnaryServerInterceptor{slowRequests(cfg.Logger, cfg.WarningApplyDuration)}
+	if reg != nil {
+		grpcMetrics = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
+		unary = append([]grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()}, unary...)
+		opts = append(opts, grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))
+	}
+	opts = append(opts, grpc.ChainUnaryInterceptor(unary...))
+	s.grpc = grpc.NewServer(opts...)
+	srv, err := server.New(server.Config{
 		ClusterID:       idOf("cluster", be.identity),
 		MemberID:        idOf("member", be.identity, s.lis.Addr().String()),
 		Name:            "strata",
-		ClientURLs:      []string{clientURL(s.lis)},
+		ClientURLs:      []string{clientURL(s.lis, s.tls)},
 		Version:         cfg.EmulatedEtcdVersion,
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		MaxTxnOps:       cfg.MaxTxnOps,
 		MaxKeyBytes:     be.maxKey,
 		Logger:          cfg.Logger,
+		Registerer:      reg,
+
+		QuotaBackendBytes: cfg.QuotaBackendBytes,
 	}, server.Deps{Store: s.store, Size: be.size, Leases: s.leases, Watch: watchHub{s.watch},
 		Hasher: s.store, Defrag: asDefrag(be.size), Snapshot: asSnapshot(be.size)})
+	if err != nil {
+		s.lis.Close()
+		s.closeCompactor()
+		s.watch.Close()
+		s.leases.Close()
+		s.store.Close()
+		be.Close()
+		return nil, err
+	}
 	srv.Register(s.grpc)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, hs)
+	if grpcMetrics != nil {
+		grpcMetrics.InitializeMetrics(s.grpc)
+		reg.MustRegister(grpcMetrics)
+	}
 
 	s.wg.Add(1)
 	go func() {
@@ -118,8 +179,44 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			s.log.Error("grpc serve stopped", "err", err)
 		}
 	}()
-	s.log.Info("strata serving", "address", s.Addr(), "endpoint", redact(cfg.Endpoint))
+	if registry != nil {
+		if err := s.serveObserve(observeMux(registry, srv, cfg.EnablePprof)); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	s.warnExposed()
+	s.log.Info("strata serving", "address", s.Addr(), "endpoint", redact(cfg.Endpoint), "tls", s.tls,
+		"metrics", s.MetricsAddr(), "version", cfg.Version)
 	return s, nil
+}
+
+// warnExposed warns about listeners reachable from other hosts without
+// protection.
+func (s *Server) warnExposed() {
+	if !s.tls && exposed(s.cfg.ListenAddress) {
+		s.log.Warn("serving the etcd API without TLS on a non-loopback address: anyone who reaches it can read and write everything; set --server-cert-file/--server-key-file (and --trusted-ca-file)",
+			"address", s.Addr())
+	}
+	if s.cfg.EnablePprof && s.httpLis != nil && exposed(s.cfg.MetricsAddress) {
+		s.log.Warn("pprof is served on a non-loopback metrics address", "address", s.MetricsAddr())
+	}
+}
+
+// startCompactor starts automatic compaction, if it is on.
+func startCompactor(cfg Config, be *backend, store *mvcc.Store, reg prometheus.Registerer) (*compactor.Compactor, error) {
+	retention, err := cfg.autoCompaction()
+	if err != nil || retention == 0 {
+		return nil, err
+	}
+	return compactor.New(compactor.Config{Mode: cfg.AutoCompactionMode, Retention: retention,
+		Store: store, Backend: be.Backend, Logger: cfg.Logger, Registerer: reg})
+}
+
+func (s *Server) closeCompactor() {
+	if s.compactor != nil {
+		s.compactor.Close()
+	}
 }
 
 // Addr is the address the server listens on (host:port, or the socket path).
@@ -134,6 +231,12 @@ func (s *Server) Addr() string {
 // the datastore. It returns the first error.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		if s.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), gracefulStopTimeout)
+			s.http.Shutdown(ctx)
+			cancel()
+		}
+		s.closeCompactor()
 		s.watch.Close() // ends the watch streams, which would hold GracefulStop
 		done := make(chan struct{})
 		go func() {
@@ -167,9 +270,12 @@ func listen(addr string) (net.Listener, error) {
 	return l, nil
 }
 
-func clientURL(l net.Listener) string {
+func clientURL(l net.Listener, tls bool) string {
 	if l.Addr().Network() == "unix" {
 		return "unix://" + l.Addr().String()
+	}
+	if tls {
+		return "https://" + l.Addr().String()
 	}
 	return "http://" + l.Addr().String()
 }

@@ -3,6 +3,8 @@ package endpoint
 import (
 	"context"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/strata-db/strata/pkg/mvcc"
 	"github.com/strata-db/strata/pkg/server"
 	"github.com/strata-db/strata/watchpoll"
@@ -15,12 +17,13 @@ func (h watchHub) NewWatchStream() server.WatchStream { return h.Hub.NewStream()
 
 // startWatch starts the process's watch poller over the driver's backend
 // (so that a kv.Notifier is seen), woken by the store's local commits.
-func startWatch(ctx context.Context, cfg Config, be *backend, store *mvcc.Store) (*watchpoll.Hub, error) {
+func startWatch(ctx context.Context, cfg Config, be *backend, store *mvcc.Store, reg prometheus.Registerer) (*watchpoll.Hub, error) {
 	return watchpoll.New(ctx, watchpoll.Config{
 		Backend:                be.Backend,
 		Commits:                store.Commits(),
 		PollInterval:           cfg.PollInterval,
 		ProgressNotifyInterval: cfg.ProgressNotifyInterval,
 		Logger:                 cfg.Logger,
+		Registerer:             reg,
 	})
 }

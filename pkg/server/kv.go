@@ -43,6 +43,9 @@ func (k *kvService) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeRes
 }
 
 func (k *kvService) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
+	if err := k.s.checkQuota(ctx, costPut(r)); err != nil {
+		return nil, err
+	}
 	if err := checkPut(r); err != nil {
 		return nil, err
 	}
@@ -50,6 +53,9 @@ func (k *kvService) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse,
 		return nil, err
 	}
 	if err := k.s.checkSize(&pb.InternalRaftRequest{Put: r}); err != nil {
+		return nil, err
+	}
+	if err := k.s.checkCapped(costPut(r)); err != nil {
 		return nil, err
 	}
 	resp, err := k.s.store.Put(ctx, r)
@@ -74,6 +80,9 @@ func (k *kvService) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (
 }
 
 func (k *kvService) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, error) {
+	if err := k.s.checkQuota(ctx, costTxn(r)); err != nil {
+		return nil, err
+	}
 	if err := checkTxn(r, k.s.cfg.MaxTxnOps); err != nil {
 		return nil, err
 	}
@@ -89,6 +98,9 @@ func (k *kvService) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse,
 	if err := k.s.checkSize(&pb.InternalRaftRequest{Txn: r}); err != nil {
 		return nil, err
 	}
+	if err := k.s.checkCapped(costTxn(r)); err != nil {
+		return nil, err
+	}
 	resp, err := k.s.store.Txn(ctx, r)
 	if err != nil {
 		return nil, toGRPC(err)
@@ -101,5 +113,6 @@ func (k *kvService) Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.C
 	if err != nil {
 		return nil, toGRPC(err)
 	}
+	k.s.quota.forget()
 	return resp, k.s.fill(ctx, resp.Header)
 }

@@ -39,6 +39,12 @@ type leaseService struct {
 }
 
 func (ls *leaseService) LeaseGrant(ctx context.Context, r *pb.LeaseGrantRequest) (*pb.LeaseGrantResponse, error) {
+	if err := ls.s.checkQuota(ctx, leaseOverhead); err != nil {
+		return nil, err
+	}
+	if err := ls.s.checkCapped(leaseOverhead); err != nil {
+		return nil, err
+	}
 	resp, err := ls.l.Grant(ctx, r.ID, r.TTL)
 	if err != nil {
 		return nil, toGRPC(err)

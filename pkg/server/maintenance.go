@@ -29,7 +29,7 @@ func (m *maintenanceService) Status(ctx context.Context, _ *pb.StatusRequest) (*
 		RaftIndex:        uint64(h.Revision),
 		RaftAppliedIndex: uint64(h.Revision),
 		RaftTerm:         raftTerm,
-		DbSizeQuota:      DefaultQuotaBytes,
+		DbSizeQuota:      m.s.quotaReported(),
 		StorageVersion:   storageVersion(m.s.cfg.Version),
 		DowngradeInfo:    &pb.DowngradeInfo{},
 	}
@@ -39,6 +39,9 @@ func (m *maintenanceService) Status(ctx context.Context, _ *pb.StatusRequest) (*
 			return nil, toGRPC(err)
 		}
 		resp.DbSize, resp.DbSizeInUse = total, inUse
+	}
+	for _, a := range m.s.alarms.get(pb.AlarmType_NONE) {
+		resp.Errors = append(resp.Errors, a.String())
 	}
 	return resp, nil
 }

@@ -41,6 +41,7 @@ func (m *maintenanceService) Defragment(ctx context.Context, _ *pb.DefragmentReq
 	if err := m.s.defrag.Defragment(ctx); err != nil {
 		return nil, toGRPC(err)
 	}
+	m.s.quota.forget()
 	m.s.log.Info("finished defragment")
 	return &pb.DefragmentResponse{}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc"
 )
@@ -36,7 +37,13 @@ type Config struct {
 	MaxTxnOps       int
 	// MaxKeyBytes is the longest key the datastore stores (0: no limit).
 	MaxKeyBytes int
-	Logger      *slog.Logger
+	// QuotaBackendBytes is the size past which writes are refused with
+	// "database space exceeded" and the NOSPACE alarm is raised. 0 (or
+	// negative) enforces none; Status then reports etcd's default quota.
+	QuotaBackendBytes int64
+	Logger            *slog.Logger
+	// Registerer receives the server's metrics; nil registers none.
+	Registerer prometheus.Registerer
 }
 
 // raftTerm is the term a freshly started single-member etcd reports.
@@ -69,15 +76,35 @@ type Server struct {
 	defrag Defragmenter
 	snap   Snapshotter
 	log    *slog.Logger
+	// alarms are the raised alarms; quota admits writes by size.
+	alarms  *alarms
+	quota   *quota
+	metrics *metrics
 }
 
 // New returns the services over deps.
-func New(cfg Config, deps Deps) *Server {
+func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, store: deps.Store, size: deps.Size, watch: deps.Watch, leases: deps.Leases,
-		hasher: deps.Hasher, defrag: deps.Defrag, snap: deps.Snapshot, log: cfg.Logger}
+	s := &Server{cfg: cfg, store: deps.Store, size: deps.Size, watch: deps.Watch, leases: deps.Leases,
+		hasher: deps.Hasher, defrag: deps.Defrag, snap: deps.Snapshot, log: cfg.Logger,
+		quota: &quota{limit: cfg.QuotaBackendBytes, size: deps.Size}}
+	var err error
+	if s.metrics, err = newMetrics(s, cfg.Registerer); err != nil {
+		return nil, err
+	}
+	s.alarms = newAlarms(s.metrics.alarmChanged)
+	return s, nil
+}
+
+// quotaReported is the quota Status and the metrics report: the one set,
+// or etcd's default when none is enforced.
+func (s *Server) quotaReported() int64 {
+	if s.cfg.QuotaBackendBytes > 0 {
+		return s.cfg.QuotaBackendBytes
+	}
+	return DefaultQuotaBytes
 }
 
 // Register adds etcd's services to g.

@@ -46,6 +46,13 @@ func (s *Server) Client(t testing.TB) *clientv3.Client {
 // StartEtcd runs a single-member etcd in this process on a temp directory.
 func StartEtcd(t testing.TB) *Server {
 	t.Helper()
+	return StartEtcdWith(t, nil)
+}
+
+// StartEtcdWith is StartEtcd with configure, if set, changing the
+// embed.Config before start (e.g. QuotaBackendBytes).
+func StartEtcdWith(t testing.TB, configure func(*embed.Config)) *Server {
+	t.Helper()
 	cfg := embed.NewConfig()
 	cfg.Dir = t.TempDir()
 	cfg.Logger = "zap"
@@ -58,6 +65,9 @@ func StartEtcd(t testing.TB) *Server {
 	cfg.ListenPeerUrls = []url.URL{*pu}
 	cfg.AdvertisePeerUrls = []url.URL{*pu}
 	cfg.InitialCluster = cfg.Name + "=" + pu.String()
+	if configure != nil {
+		configure(cfg)
+	}
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		t.Fatalf("etcd: start: %v", err)
