@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"github.com/strata-db/strata/endpoint"
@@ -21,9 +22,10 @@ func main() {
 
 // options are the parsed command line.
 type options struct {
-	cfg       endpoint.Config
-	debug     bool
-	logFormat string
+	cfg         endpoint.Config
+	debug       bool
+	logFormat   string
+	showVersion bool
 }
 
 func parse(args []string, out io.Writer) (*options, error) {
@@ -31,7 +33,7 @@ func parse(args []string, out io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("strata", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(out, "strata serves the etcd v3 gRPC API with its data in SQL (SQLite by default).\n\nUsage: strata [flags]\n\nFlags:\n")
+		fmt.Fprintf(out, "strata serves the etcd v3 gRPC API with its data in SQL (SQLite by default).\n\nUsage: strata [flags]\n       strata snapshot save|restore|status ...\n       strata health [--url URL]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.cfg.ListenAddress, "listen-address", endpoint.DefaultListenAddress, "address to serve the etcd API on: host:port or unix://path")
@@ -53,6 +55,17 @@ func parse(args []string, out io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.MaxTxnOps, "max-txn-ops", endpoint.DefaultMaxTxnOps, "most operations in one Txn (as etcd)")
 	fs.DurationVar(&o.cfg.PollInterval, "poll-interval", endpoint.DefaultPollInterval, "how often watches poll the log for writes made elsewhere")
 	fs.DurationVar(&o.cfg.ProgressNotifyInterval, "watch-progress-notify-interval", endpoint.DefaultProgressInterval, "period of progress notifications to watches that ask for them")
+	fs.StringVar(&o.cfg.ServerCertFile, "server-cert-file", "", "certificate file to serve clients over TLS")
+	fs.StringVar(&o.cfg.ServerKeyFile, "server-key-file", "", "key file of --server-cert-file")
+	fs.StringVar(&o.cfg.TrustedCAFile, "trusted-ca-file", "", "CA file for client certificates: with it, every client must present a certificate it signed (mutual TLS)")
+	fs.BoolVar(&o.cfg.ClientCertAuth, "client-cert-auth", false, "etcd's name for client certificate verification; needs --trusted-ca-file, which already turns it on (etcd's --cert-file/--key-file are datastore aliases here, as in kine)")
+	fs.StringVar(&o.cfg.MetricsAddress, "metrics-bind-address", endpoint.DefaultMetricsAddress, "host:port serving /metrics, /health, /readyz, /livez; 0 disables")
+	fs.BoolVar(&o.cfg.EnablePprof, "enable-pprof", false, "serve pprof under /debug/pprof/ on the metrics address")
+	fs.DurationVar(&o.cfg.WarningApplyDuration, "warning-apply-duration", endpoint.DefaultWarningApplyDuration, "log requests slower than this (as etcd)")
+	fs.StringVar(&o.cfg.AutoCompactionMode, "auto-compaction-mode", "periodic", "interpret --auto-compaction-retention as periodic (a duration, or hours) or revision (revisions kept), as etcd")
+	fs.StringVar(&o.cfg.AutoCompactionRetention, "auto-compaction-retention", "0", "history kept by automatic compaction: e.g. 1h or 1 (hours) in periodic mode, 1000 in revision mode; 0 disables")
+	fs.Int64Var(&o.cfg.QuotaBackendBytes, "quota-backend-bytes", 0, "refuse writes once the database is this large and raise the NOSPACE alarm, as etcd; 0 enforces no quota (Status reports etcd's default, 2 GiB)")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&o.debug, "debug", false, "log at debug level")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	if err := fs.Parse(args); err != nil {
@@ -80,6 +93,11 @@ func logger(o *options, w io.Writer) *slog.Logger {
 }
 
 func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 {
+		if sub := subcommand(args[0]); sub != nil {
+			return sub(args[1:], os.Stdout, stderr)
+		}
+	}
 	o, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -88,8 +106,15 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "strata:", err)
 		return 2
 	}
+	v, c := buildVersion()
+	if o.showVersion {
+		fmt.Fprintf(os.Stdout, "strata version %s\ncommit %s\netcd API %s\n%s\n", v, c, o.cfg.EmulatedEtcdVersion, runtime.Version())
+		return 0
+	}
 	log := logger(o, stderr)
 	o.cfg.Logger = log
+	o.cfg.Version = v
+	log.Info("starting strata", "version", v, "commit", c, "go", runtime.Version())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	srv, err := endpoint.New(ctx, o.cfg)
