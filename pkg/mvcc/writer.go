@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -94,7 +95,10 @@ func (s *Store) commitBatch(batch []*writeReq) {
 		return
 	}
 	changed, err := s.applyAll(live)
-	if err != nil && len(live) > 1 {
+	if err != nil && len(live) > 1 && !errors.Is(err, errCommitUnknown) {
+		// The transaction failed before its commit and was rolled back:
+		// retry each operation alone so one cannot fail the others. A
+		// failed commit is not retried: it may have been applied.
 		for _, req := range live {
 			c, _ := s.applyAll([]*writeReq{req})
 			changed = changed || c
@@ -117,8 +121,11 @@ func (s *Store) commitBatch(batch []*writeReq) {
 // its response or its own logical error.
 func (s *Store) applyAll(reqs []*writeReq) (changed bool, err error) {
 	var compactTo int64
-	err = s.be.Write(context.Background(), func(tx kv.WriteTxn) error {
-		ctx := context.Background()
+	applied := false
+	wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	err = s.be.Write(wctx, func(tx kv.WriteTxn) error {
+		ctx := wctx
 		rev, compacted, err := tx.Revisions(ctx)
 		if err != nil {
 			return err
@@ -145,8 +152,14 @@ func (s *Store) applyAll(reqs []*writeReq) (changed bool, err error) {
 			compactTo = compacted
 		}
 		changed = rev != start
+		applied = true
 		return nil
 	})
+	if err != nil && applied {
+		// Everything was applied and the commit failed: whether it took
+		// effect is unknown (a lost reply from a remote database).
+		err = fmt.Errorf("%w: %v", errCommitUnknown, err)
+	}
 	if err != nil {
 		for _, req := range reqs {
 			req.resp, req.err = nil, fmt.Errorf("%w: %v", kv.ErrUnavailable, err)
@@ -158,6 +171,15 @@ func (s *Store) applyAll(reqs []*writeReq) (changed bool, err error) {
 	}
 	return changed, nil
 }
+
+// writeTimeout bounds one write transaction, so a database that stops
+// answering (a network cut without a reset) fails the writes instead of
+// stalling the writer.
+const writeTimeout = 30 * time.Second
+
+// errCommitUnknown marks a batch whose commit failed after every operation
+// was applied: it may have committed, so it is never retried.
+var errCommitUnknown = errors.New("mvcc: commit outcome unknown")
 
 // isLogical reports whether err is an etcd-level refusal of the operation
 // (detected before it wrote anything), as opposed to a storage failure.
