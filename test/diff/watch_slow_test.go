@@ -33,21 +33,25 @@ func TestWatchSlowConsumer(t *testing.T) {
 			s := testserver.StartStrata(t, testserver.Options{Backend: b})
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
+			txns := slowTxns
+			if raceEnabled {
+				txns = slowTxns / 10
+			}
 			writer := Dial(t, s.Name, s.Endpoint)
 			start := mustRev(t, ctx, writer) + 1
 			slow := openRawWatch(t, ctx, Dial(t, s.Name, s.Endpoint), start)
 			fast := openRawWatch(t, ctx, Dial(t, s.Name, s.Endpoint), start)
 
 			fastDone := make(chan error, 1)
-			go func() { fastDone <- readAll(fast, start) }()
+			go func() { fastDone <- readAll(fast, start, txns) }()
 			t0 := time.Now()
-			writeMany(t, ctx, writer)
+			writeMany(t, ctx, writer, txns)
 			t.Logf("writes took %v", time.Since(t0))
 			if err := <-fastDone; err != nil {
 				t.Fatalf("reading watcher, while the other stalled: %v", err)
 			}
 			t.Logf("fast reader done at %v", time.Since(t0))
-			if err := readAll(slow, start); err != nil {
+			if err := readAll(slow, start, txns); err != nil {
 				t.Fatalf("stalled watcher, afterwards: %v", err)
 			}
 		})
@@ -68,14 +72,14 @@ func openRawWatch(t *testing.T, ctx context.Context, s *Side, start int64) pb.Wa
 	return ws
 }
 
-func writeMany(t *testing.T, ctx context.Context, s *Side) {
+func writeMany(t *testing.T, ctx context.Context, s *Side, txns int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	for w := range slowWriters {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < slowTxns; i += slowWriters {
+			for i := w; i < txns; i += slowWriters {
 				ops := make([]*pb.RequestOp, slowPuts)
 				for j := range ops {
 					ops[j] = put(fmt.Sprintf("s/%03d", j), fmt.Sprintf("txn %d", i))
@@ -90,11 +94,11 @@ func writeMany(t *testing.T, ctx context.Context, s *Side) {
 	wg.Wait()
 }
 
-// readAll reads the created response and slowTxns*slowPuts events, and
-// checks they come one whole revision after the other, in key order.
-func readAll(ws pb.Watch_WatchClient, start int64) error {
+// readAll reads the created response and txns*slowPuts events, and checks
+// they come one whole revision after the other, in key order.
+func readAll(ws pb.Watch_WatchClient, start int64, txns int) error {
 	n, rev := 0, start-1
-	for n < slowTxns*slowPuts {
+	for n < txns*slowPuts {
 		r, err := ws.Recv()
 		if err != nil {
 			return fmt.Errorf("after %d events: %w", n, err)
