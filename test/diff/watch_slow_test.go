@@ -17,7 +17,7 @@ import (
 const (
 	slowTxns    = 1000
 	slowPuts    = 100
-	slowWriters = 4
+	slowWriters = 16
 )
 
 // TestWatchSlowConsumer stalls one watch stream while 100k events are
