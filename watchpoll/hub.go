@@ -184,6 +184,7 @@ func (h *Hub) dispatchLocked(rev int64, evs []*event) {
 		if ok {
 			w.quiet = false
 			h.m.events.Add(float64(n))
+			h.m.pending.Add(float64(n))
 		}
 	}
 	clear(m)

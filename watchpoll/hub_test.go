@@ -159,6 +159,8 @@ func TestSlowWatcherCatchesUp(t *testing.T) {
 	if r := next(t, s); len(r.Events) != 1 || r.Events[0].Kv.ModRevision != live {
 		t.Fatalf("after catching up: %v", r)
 	}
+	next(t, other) // its copy of the live event
+	f.waitGauge(t, "etcd_debugging_mvcc_pending_events_total", 0)
 }
 
 // TestSlowWatcherCompacted compacts the log past a stalled watcher: it

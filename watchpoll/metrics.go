@@ -12,6 +12,7 @@ type metrics struct {
 	watchers     prometheus.Gauge
 	slowWatchers prometheus.Gauge
 	streams      prometheus.Gauge
+	pending      prometheus.Gauge
 	events       prometheus.Counter
 	polls        prometheus.Counter
 	catchUpReads prometheus.Counter
@@ -28,6 +29,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "etcd_debugging_mvcc_slow_watcher_total", Help: "Total number of unsynced slow watchers."}),
 		streams: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "etcd_debugging_mvcc_watch_stream_total", Help: "Total number of watch streams."}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "etcd_debugging_mvcc_pending_events_total", Help: "Total number of pending events to be sent."}),
 		events: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_watch_events_sent_total", Help: "Events queued for watchers, live and catch-up."}),
 		polls: prometheus.NewCounter(prometheus.CounterOpts{
@@ -45,7 +48,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.watchers, m.slowWatchers, m.streams, m.events,
+	for _, c := range []prometheus.Collector{m.watchers, m.slowWatchers, m.streams, m.pending, m.events,
 		m.polls, m.catchUpReads, m.compacted, m.pollRevision, m.pollDuration} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("watchpoll: register metrics: %w", err)

@@ -12,6 +12,7 @@ type item struct {
 	resp     *pb.WatchResponse
 	fragment bool // the watch asked for fragmented responses
 	size     int
+	events   int // events in resp, for the pending-events gauge
 }
 
 // queue is the bounded FIFO of one stream's outgoing responses. The hub
@@ -20,7 +21,8 @@ type item struct {
 // held.
 type queue struct {
 	maxLen, maxBytes int
-	onRoom           func() // called, without locks, when a starved queue drains
+	onRoom           func()           // called, without locks, when a starved queue drains
+	onDrop           func(events int) // called with the events dropped by close
 
 	mu      sync.Mutex
 	items   []item // guarded by mu; items[head:] are waiting
@@ -34,9 +36,9 @@ type queue struct {
 	done  chan struct{} // closed by close
 }
 
-func newQueue(maxLen, maxBytes int, onRoom func()) *queue {
+func newQueue(maxLen, maxBytes int, onRoom func(), onDrop func(int)) *queue {
 	return &queue{
-		maxLen: maxLen, maxBytes: maxBytes, onRoom: onRoom,
+		maxLen: maxLen, maxBytes: maxBytes, onRoom: onRoom, onDrop: onDrop,
 		ready: make(chan struct{}, 1),
 		room:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
@@ -58,6 +60,9 @@ func (q *queue) tryPush(it item) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
+		if q.onDrop != nil {
+			q.onDrop(it.events)
+		}
 		return true // nobody will read it; the stream is going away
 	}
 	n := q.lenLocked()
@@ -163,6 +168,13 @@ func (q *queue) close() {
 		return
 	}
 	q.closed = true
+	dropped := 0
+	for _, it := range q.items[q.head:] {
+		dropped += it.events
+	}
+	if dropped > 0 && q.onDrop != nil {
+		q.onDrop(dropped)
+	}
 	q.items, q.head, q.bytes = nil, 0, 0
 	close(q.done)
 }

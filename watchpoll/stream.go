@@ -38,7 +38,8 @@ type Stream struct {
 // NewStream opens a stream. On a closed hub the stream is closed already.
 func (h *Hub) NewStream() *Stream {
 	s := &Stream{h: h, ids: map[int64]*watcher{}}
-	s.q = newQueue(h.cfg.QueueLen, h.cfg.QueueBytes, func() { kick(h.kickSync) })
+	s.q = newQueue(h.cfg.QueueLen, h.cfg.QueueBytes, func() { kick(h.kickSync) },
+		func(n int) { h.m.pending.Sub(float64(n)) })
 	iv := h.cfg.ProgressNotifyInterval
 	// etcd jitters each stream's progress period by up to a tenth.
 	s.nextTick = time.Now().Add(iv + time.Duration(rand.Int64N(int64(iv)/10+1)))
@@ -58,6 +59,9 @@ func (h *Hub) NewStream() *Stream {
 // watch asked for large responses to be split.
 func (s *Stream) Next(ctx context.Context) (resp *pb.WatchResponse, fragment bool, err error) {
 	it, err := s.q.pop(ctx)
+	if it.events > 0 {
+		s.h.m.pending.Sub(float64(it.events))
+	}
 	return it.resp, it.fragment, err
 }
 

@@ -126,6 +126,7 @@ func (h *Hub) catchUpLocked(w *watcher, evs []*event, cur, compacted, through in
 			if ok {
 				w.quiet = false
 				h.m.events.Add(float64(n))
+				h.m.pending.Add(float64(n))
 			}
 		}
 		w.next = next

@@ -63,7 +63,7 @@ func (w *watcher) response(evs []*event, headerRev int64) (it item, n int, ok bo
 		return item{}, 0, false
 	}
 	resp := &pb.WatchResponse{Header: &pb.ResponseHeader{Revision: headerRev}, WatchId: w.id, Events: out}
-	return item{resp: resp, fragment: w.fragment, size: size}, len(out), true
+	return item{resp: resp, fragment: w.fragment, size: size, events: len(out)}, len(out), true
 }
 
 // watcherSet indexes watchers by key for the fan-out.
