@@ -124,7 +124,10 @@ func (s *Store) applyAll(reqs []*writeReq) (changed bool, err error) {
 	applied := false
 	wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
+	var fnDone time.Time
 	err = s.be.Write(wctx, func(tx kv.WriteTxn) error {
+		defer func() { fnDone = time.Now() }()
+		tx = s.metrics.writeTxn(tx)
 		ctx := wctx
 		rev, compacted, err := tx.Revisions(ctx)
 		if err != nil {
@@ -165,6 +168,13 @@ func (s *Store) applyAll(reqs []*writeReq) (changed bool, err error) {
 			req.resp, req.err = nil, fmt.Errorf("%w: %v", kv.ErrUnavailable, err)
 		}
 		return false, err
+	}
+	s.metrics.commit.Observe(time.Since(fnDone).Seconds())
+	s.metrics.batch.Observe(float64(len(reqs)))
+	for _, req := range reqs {
+		if req.err == nil {
+			s.metrics.countOp(req.op, req.resp)
+		}
 	}
 	if compactTo > 0 {
 		s.noteCompaction(compactTo)
