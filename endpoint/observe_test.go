@@ -206,3 +206,16 @@ func TestHealthEndpoints(t *testing.T) {
 		t.Error("etcd_debugging_server_alarms does not show NOSPACE")
 	}
 }
+
+// TestMetricsAddressTaken: a metrics address another process holds does
+// not stop the server (as kine); it serves without metrics.
+func TestMetricsAddressTaken(t *testing.T) {
+	first := startTest(t, Config{MetricsAddress: "127.0.0.1:0"})
+	second := startTest(t, Config{MetricsAddress: first.MetricsAddr()})
+	if second.MetricsAddr() != "" {
+		t.Fatalf("second server serves metrics on %s", second.MetricsAddr())
+	}
+	if err := tryPut(second.Addr(), nil); err != nil {
+		t.Fatal(err)
+	}
+}

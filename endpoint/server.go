@@ -180,9 +180,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}()
 	if registry != nil {
+		// As kine, a metrics address that cannot be bound (taken by another
+		// process) does not stop the server: it runs without /metrics and
+		// /health, which the error says, and a health probe notices.
 		if err := s.serveObserve(observeMux(registry, srv, cfg.EnablePprof)); err != nil {
-			s.Close()
-			return nil, err
+			s.log.Error("serving without metrics and health endpoints", "err", err)
 		}
 	}
 	s.warnExposed()
