@@ -66,7 +66,7 @@ type Server struct {
 
 // New opens the datastore, starts the engine and serves gRPC on the listen
 // address. Close stops it.
-func New(ctx context.Context, cfg Config) (*Server, error) {
+func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -83,41 +83,41 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		registry = newRegistry()
 		reg = registry
 	}
+	// undo closes, newest first, what was started when a later step fails.
+	var undo []func() error
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
 	be, err := openBackend(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	s.be = be
+	undo = append(undo, be.Close)
 	if s.store, err = mvcc.New(ctx, mvcc.Config{Backend: be.Backend, Logger: cfg.Logger, Registerer: reg}); err != nil {
-		be.Close()
 		return nil, err
 	}
+	undo = append(undo, s.store.Close)
 	if s.leases, err = lease.New(ctx, lease.Config{Store: s.store, Backend: be.Backend, Logger: cfg.Logger, Registerer: reg}); err != nil {
-		s.store.Close()
-		be.Close()
 		return nil, err
 	}
+	undo = append(undo, s.leases.Close)
 	if s.watch, err = startWatch(ctx, cfg, be, s.store, reg); err != nil {
-		s.leases.Close()
-		s.store.Close()
-		be.Close()
 		return nil, err
 	}
+	undo = append(undo, func() error { s.watch.Close(); return nil })
 	if s.compactor, err = startCompactor(cfg, be, s.store, reg); err != nil {
-		s.watch.Close()
-		s.leases.Close()
-		s.store.Close()
-		be.Close()
 		return nil, err
 	}
+	undo = append(undo, func() error { s.closeCompactor(); return nil })
 	if s.lis, err = listen(cfg.ListenAddress); err != nil {
-		s.closeCompactor()
-		s.watch.Close()
-		s.leases.Close()
-		s.store.Close()
-		be.Close()
 		return nil, err
 	}
+	undo = append(undo, s.lis.Close)
 	s.tls = tlsCfg != nil
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxRequestBytes + grpcOverheadBytes),
@@ -155,12 +155,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}, server.Deps{Store: s.store, Size: be.size, Leases: s.leases, Watch: watchHub{s.watch},
 		Hasher: s.store, Defrag: asDefrag(be.size), Snapshot: asSnapshot(be.size)})
 	if err != nil {
-		s.lis.Close()
-		s.closeCompactor()
-		s.watch.Close()
-		s.leases.Close()
-		s.store.Close()
-		be.Close()
 		return nil, err
 	}
 	srv.Register(s.grpc)
