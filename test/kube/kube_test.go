@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"database/sql"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -19,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
@@ -142,15 +145,16 @@ func startStore(dir string) (addr string, stop func(), err error) {
 	if os.Getenv(backendEnv) == "etcd" {
 		return startEtcd(filepath.Join(dir, "etcd"))
 	}
-	dsn, err := datastore(dir)
+	dsn, drop, err := datastore(dir)
 	if err != nil {
 		return "", nil, err
 	}
 	srv, err := endpoint.New(context.Background(), endpoint.Config{ListenAddress: "127.0.0.1:0", Endpoint: dsn})
 	if err != nil {
+		drop()
 		return "", nil, fmt.Errorf("strata: %w", err)
 	}
-	return srv.Addr(), func() { _ = srv.Close() }, nil
+	return srv.Addr(), func() { _ = srv.Close(); drop() }, nil
 }
 
 func startEtcd(dir string) (string, func(), error) {
@@ -174,33 +178,38 @@ func startEtcd(dir string) (string, func(), error) {
 	return e.Clients[0].Addr().String(), e.Close, nil
 }
 
-// datastore is the DSN of a fresh database for the backend under test. A
-// PostgreSQL or MySQL database named strata_kube_<random> is created by
-// Strata and left behind.
-func datastore(dir string) (string, error) {
+// datastore is the DSN of a fresh database for the backend under test,
+// and a func that drops it. Strata creates a PostgreSQL or MySQL database
+// named strata_kube_<random> on the server STRATA_TEST_POSTGRES /
+// STRATA_TEST_MYSQL names.
+func datastore(dir string) (dsn string, drop func(), err error) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	name := "strata_kube_" + hex.EncodeToString(b[:])
 	switch backend := os.Getenv(backendEnv); backend {
 	case "", "sqlite":
-		return "sqlite://" + filepath.Join(dir, "state.db"), nil
+		return "sqlite://" + filepath.Join(dir, "state.db"), func() {}, nil
 	case "postgres":
 		admin := os.Getenv("STRATA_TEST_POSTGRES")
-		u, err := replaceDB(admin, "/"+name)
-		return u, err
+		dsn, err := replaceDB(admin, "/"+name)
+		return dsn, func() { dropDB("pgx", admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") }, err
 	case "mysql":
 		admin := os.Getenv("STRATA_TEST_MYSQL")
-		i := strings.LastIndex(admin, "/")
-		if i < 0 {
-			return "", fmt.Errorf("STRATA_TEST_MYSQL=%q: no database part", admin)
-		}
-		rest := ""
-		if q := strings.Index(admin[i:], "?"); q >= 0 {
-			rest = admin[i+q:]
-		}
-		return admin[:i+1] + name + rest, nil
+		dsn, err := replaceDB(admin, "/"+name)
+		return dsn, func() { dropDB("mysql", strings.TrimPrefix(admin, "mysql://"), "DROP DATABASE IF EXISTS "+name) }, err
 	default:
-		return "", fmt.Errorf("backend %q: want sqlite, postgres or mysql", backend)
+		return "", nil, fmt.Errorf("backend %q: want sqlite, postgres or mysql", backend)
+	}
+}
+
+func dropDB(driver, admin, stmt string) {
+	db, err := sql.Open(driver, admin)
+	if err == nil {
+		_, err = db.Exec(stmt)
+		db.Close()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kube: %s: %v\n", stmt, err)
 	}
 }
 

@@ -493,10 +493,10 @@ func mdEscape(s string) string {
 
 const suiteIntro = `## Suites
 
-- **etcd**: etcd's shared test cases, ` + "`go.etcd.io/etcd/tests/v3/common`" + ` v3.7.3 (95 top-level tests), run by Strata's runner (` + "`test/conformance/etcd/strata_runner_test.go`" + `), which implements ` + "`tests/v3/framework/interfaces`" + ` with one fresh server per cluster.
-- **k8s**: the Kubernetes storage contract, ` + "`k8s.io/apiserver/pkg/storage/testing`" + ` v0.36.3, through ` + "`k8s.io/apiserver/pkg/storage/etcd3`" + ` on a clientv3 to a fresh server per test (module ` + "`test/k8s`" + `).
-- **lin**: concurrent Put/Delete/Txn/Get/lease histories from several clients on an empty server, checked for linearizability with porcupine against a model of etcd (` + "`test/lin`" + `).
-- **kube**: a real kube-apiserver (k8s.io/kubernetes v1.36.3) on Strata (` + "`test/kube`" + `).
+- **etcd**: etcd's shared test cases, ` + "`go.etcd.io/etcd/tests/v3/common`" + ` v3.7.3 (95 top-level tests), fetched from the module proxy, copied to .cache/conformance/ and run with Strata's runner (` + "`test/conformance/etcd/strata_runner_test.go`" + `, in place of the upstream unit-mode runner), which implements ` + "`tests/v3/framework/interfaces`" + ` with one fresh server per cluster. Every cluster is one member, whatever size the test asks for: tests that need several members skip, on the reference too; client TLS configurations skip (subtests only).
+- **k8s**: the Kubernetes storage contract, every exported test of ` + "`k8s.io/apiserver/pkg/storage/testing`" + ` v0.36.3 (55, plus RunWatchSemantics again with ConcurrentWatchObjectDecode as upstream), through ` + "`k8s.io/apiserver/pkg/storage/etcd3`" + ` on a clientv3 to a fresh server per test, with the arguments etcd3's own tests pass (module ` + "`test/k8s`" + `). Compaction uses etcd3.Compact with the current version of compact_rev_key.
+- **lin**: 8 clients × 200 random Get, Range, Put, Delete, CAS Txn, two-key Txn, lease Grant, Put with lease and Revoke on three keys of an empty server, checked with porcupine against a sequential model of etcd (values, create/mod revisions, versions, leases, header revisions); on PostgreSQL and MySQL also 9 clients spread over three Strata servers sharing one database (` + "`test/lin`" + `).
+- **kube**: a real kube-apiserver (k8s.io/kubernetes v1.36.3, built once from the module proxy into .cache/conformance/bin, about 17 minutes on 2 busy cores) on a fresh Strata, RBAC on, compaction every 10 s: readiness, the bootstrap objects, ConfigMap create/update/conflict/delete, paginated list, watch, a CRD and its objects, the apiserver's compaction through compact_rev_key (` + "`test/kube`" + `).
 
 `
 
@@ -508,6 +508,8 @@ test/conformance/run etcd sqlite          # one suite, one backend
 test/conformance/run all all              # every suite on SQLite, PostgreSQL and MariaDB
 test/conformance/run k8s etcd             # the reference: a real etcd, same runner
 test/conformance/run all all --markdown > docs/CONFORMANCE.md
+test/conformance/run markdown > docs/CONFORMANCE.md          # from the kept logs
+CONFORMANCE_ALLOW_KNOWN=1 test/conformance/run etcd sqlite   # CI: only unclassified failures fail
 CONFORMANCE_RUN='^TestKVPut$' test/conformance/run etcd sqlite   # narrow a suite
 ` + "```" + `
 
