@@ -87,8 +87,17 @@ func putReq(key string, size int) *pb.PutRequest {
 // write with "database space exceeded" and raise NOSPACE; while it is
 // raised Put, a Txn that puts and LeaseGrant fail, reads, deletes,
 // compaction and defragmentation work; disarming it lets writes in again.
+//
+// It runs on SQLite (and etcd for the self-check) only: on PostgreSQL and
+// MySQL the size a quota is held against is what the database server
+// reports for the whole database, which is larger than tinyQuota when fresh
+// and grows with the server's own page and compression rules, so no single
+// quota can be compared byte for byte with etcd's.
 func TestQuotaAndAlarms(t *testing.T) {
 	for _, b := range Backends() {
+		if b == "postgres" || b == "mysql" {
+			continue
+		}
 		t.Run(b, func(t *testing.T) {
 			testserver.RequireBackend(t, b)
 			p := newQuotaPair(t, b)
