@@ -64,16 +64,27 @@ func (c *stmtCache) close() {
 }
 
 // stmt returns query prepared for this transaction, or nil if it was not
-// prepared at open.
+// prepared at open. The transaction's handle of each statement is made once
+// and reused (a write transaction runs the same few statements for every
+// operation of its batch); the handles close with the transaction.
 func (t *txn) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := t.stmts[query]; ok {
+		return st
+	}
 	cache := t.s.rstmts
 	if t.write {
 		cache = t.s.wstmts
 	}
-	if st := cache.get(query); st != nil {
-		return t.tx.StmtContext(ctx, st)
+	st := cache.get(query)
+	if st == nil {
+		return nil
 	}
-	return nil
+	st = t.tx.StmtContext(ctx, st)
+	if t.stmts == nil {
+		t.stmts = make(map[string]*sql.Stmt, 8)
+	}
+	t.stmts[query] = st
+	return st
 }
 
 func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

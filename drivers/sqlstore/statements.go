@@ -6,6 +6,8 @@ type statements struct {
 	lockRevision     string
 	setMeta          string
 	getKey           string
+	getKeyAtLatest   string
+	updateKV         string
 	rangeLatest      string
 	rangeLatestTo    string
 	countLatest      string
@@ -84,5 +86,15 @@ func newStatements(d Dialect) statements {
 		// revision stays until the next compaction, so a watch from the
 		// compact revision still sees the deletes made at it, as in etcd.
 		deleteTombstones: r("DELETE FROM strata_log WHERE revision >= ? AND revision < ? AND deleted = 1"),
+
+		// One statement is one snapshot in every dialect (SQLite's implicit
+		// read transaction, PostgreSQL's statement snapshot, InnoDB's
+		// consistent read): the revisions and the key agree without BEGIN.
+		getKeyAtLatest: r(`SELECT m.value, c.value, k.name, k.value, k.create_revision, k.mod_revision, k.version, k.lease
+			FROM strata_meta m JOIN strata_meta c ON c.name = 'compact_revision'
+			LEFT JOIN strata_kv k ON k.name = ? WHERE m.name = 'revision'`),
+		// A key that stays live with the same lease is updated in place:
+		// the lease index is not touched (its column is not set).
+		updateKV: r("UPDATE strata_kv SET value = ?, create_revision = ?, mod_revision = ?, version = ? WHERE name = ? AND lease = ?"),
 	}
 }

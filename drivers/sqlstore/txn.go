@@ -15,6 +15,8 @@ type txn struct {
 	s     *Store
 	tx    *sql.Tx
 	write bool
+	// stmts are this transaction's handles of prepared statements.
+	stmts map[string]*sql.Stmt
 }
 
 var _ kv.WriteTxn = (*txn)(nil)
@@ -203,13 +205,31 @@ func (t *txn) Append(ctx context.Context, rev int64, changes []kv.Change) error 
 		if c.Deleted {
 			_, err = t.exec(ctx, t.s.q.deleteKV, c.KV.Key)
 		} else {
-			_, err = t.exec(ctx, t.s.q.upsertKV, c.KV.Key, value, c.KV.CreateRevision, rev, c.KV.Version, c.KV.Lease)
+			err = t.putLatest(ctx, rev, c.KV, value)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlstore: update latest: %w", err)
 		}
 	}
 	return nil
+}
+
+// putLatest writes kv as the key's latest value. A key that was live
+// (version above 1) is first updated in place, which leaves the lease index
+// alone when the lease is unchanged; otherwise, or when its lease changed,
+// the upsert writes the whole row.
+func (t *txn) putLatest(ctx context.Context, rev int64, kv *kv.KeyValue, value []byte) error {
+	if kv.Version > 1 {
+		res, err := t.exec(ctx, t.s.q.updateKV, value, kv.CreateRevision, rev, kv.Version, kv.Key, kv.Lease)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+	}
+	_, err := t.exec(ctx, t.s.q.upsertKV, kv.Key, value, kv.CreateRevision, rev, kv.Version, kv.Lease)
+	return err
 }
 
 func (t *txn) setMeta(ctx context.Context, name string, v int64) error {

@@ -66,6 +66,14 @@ type Compactor interface {
 	CompactStep(ctx context.Context, to, batch int64) (done int64, err error)
 }
 
+// PointReader is the optional capability of reading one key's latest value
+// together with the current and compact revision in one consistent
+// snapshot, cheaper than a Read transaction (one statement, no BEGIN and
+// COMMIT). kv is nil when the key is not live.
+type PointReader interface {
+	ReadLatest(ctx context.Context, key []byte) (kv *KeyValue, current, compacted int64, err error)
+}
+
 // Notifier is the optional capability of a backend shared by several
 // processes: it signals when another process may have committed, so the
 // watch poller reads the log at once instead of waiting for its next tick.

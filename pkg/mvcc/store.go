@@ -140,6 +140,9 @@ func (s *Store) read(ctx context.Context, fn func(*view) error) error {
 // Range answers a RangeRequest from a snapshot.
 func (s *Store) Range(ctx context.Context, r *pb.RangeRequest) (resp *pb.RangeResponse, err error) {
 	s.metrics.ranges.Inc()
+	if resp, ok, err := s.rangePoint(ctx, r); ok {
+		return resp, err
+	}
 	err = s.read(ctx, func(v *view) error {
 		resp, err = v.rangeOp(r)
 		return err

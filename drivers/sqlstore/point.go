@@ -1,0 +1,33 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+var _ kv.PointReader = (*Store)(nil)
+
+// ReadLatest reads one key's latest value and the revisions in a single
+// statement on the reader pool: no BEGIN, no COMMIT.
+func (s *Store) ReadLatest(ctx context.Context, key []byte) (*kv.KeyValue, int64, int64, error) {
+	var cur, comp int64
+	var name, value []byte
+	var create, mod, ver, lease sql.NullInt64
+	var row *sql.Row
+	if st := s.rstmts.get(s.q.getKeyAtLatest); st != nil {
+		row = st.QueryRowContext(ctx, key)
+	} else {
+		row = s.rdb.QueryRowContext(ctx, s.q.getKeyAtLatest, key)
+	}
+	if err := row.Scan(&cur, &comp, &name, &value, &create, &mod, &ver, &lease); err != nil {
+		return nil, 0, 0, fmt.Errorf("sqlstore: read latest: %w", s.d.Classify(err))
+	}
+	if name == nil {
+		return nil, cur, comp, nil
+	}
+	v := &kv.KeyValue{Key: name, Value: value, CreateRevision: create.Int64, ModRevision: mod.Int64, Version: ver.Int64, Lease: lease.Int64}
+	return normalize(v), cur, comp, nil
+}
