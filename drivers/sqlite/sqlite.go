@@ -106,7 +106,9 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, e
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create directory: %w", err)
 	}
-	wdb, err := sql.Open("sqlite", connString(path, extra, "immediate"))
+	// The writer never checkpoints: the checkpointer does, off the commit
+	// path (see checkpoint.go).
+	wdb, err := sql.Open("sqlite", connString(path, extra, "immediate")+"&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -128,8 +130,10 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, e
 	rdb.SetMaxIdleConns(DefaultReaders)
 	rdb.SetConnMaxIdleTime(0)
 	rdb.SetConnMaxLifetime(0)
-	st, err := sqlstore.Open(ctx, sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log})
+	cp := startCheckpointer(rdb, log)
+	st, err := sqlstore.Open(ctx, sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, OnClose: cp.close})
 	if err != nil {
+		cp.close()
 		wdb.Close()
 		rdb.Close()
 		return nil, err

@@ -19,6 +19,9 @@ type Config struct {
 	WriteDB *sql.DB
 	ReadDB  *sql.DB
 	Logger  *slog.Logger
+	// OnClose, if set, runs first in Close (to join a driver's background
+	// work before the pools close).
+	OnClose func() error
 }
 
 // Store implements kv.Backend over SQL.
@@ -30,8 +33,9 @@ type Store struct {
 	q   statements
 	lq  leaseStatements
 	// wstmts and rstmts are the prepared statements of each pool.
-	wstmts *stmtCache
-	rstmts *stmtCache
+	wstmts  *stmtCache
+	rstmts  *stmtCache
+	onClose func() error
 }
 
 var (
@@ -48,7 +52,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
-		lq: newLeaseStatements(cfg.Dialect), wstmts: newStmtCache(), rstmts: newStmtCache()}
+		lq: newLeaseStatements(cfg.Dialect), wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -64,9 +68,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Close closes both pools and returns the first error.
 func (s *Store) Close() error {
+	var err error
+	if s.onClose != nil {
+		err = s.onClose()
+	}
 	s.wstmts.close()
 	s.rstmts.close()
-	err := s.wdb.Close()
+	if werr := s.wdb.Close(); err == nil {
+		err = werr
+	}
 	if s.rdb != s.wdb {
 		if rerr := s.rdb.Close(); err == nil {
 			err = rerr
