@@ -76,11 +76,14 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		envs[i] = &env{t: t, cs: cs, cfg: &cfg}
 	}
 	for _, name := range cfg.Workloads {
+		failed := map[*env]string{}
 		for _, e := range envs {
 			w := workloads[name]()
 			e.state = w
 			if err := w.setup(ctx, e); err != nil {
-				return nil, fmt.Errorf("%s on %s: setup: %w", name, e.t.Name, err)
+				// Reported as an error of each round; the run goes on.
+				failed[e] = "setup: " + err.Error()
+				fmt.Fprintf(out, "%s on %s: setup failed: %v\n", name, e.t.Name, err)
 			}
 		}
 		for r := range cfg.Rounds {
@@ -92,7 +95,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 				if err := ctx.Err(); err != nil {
 					return rep, err
 				}
-				res := e.state.(workload).round(ctx, e, cfg.Duration)
+				var res Result
+				if msg, bad := failed[e]; bad {
+					res = Result{Errors: 1, Note: msg}
+				} else {
+					res = e.state.(workload).round(ctx, e, cfg.Duration)
+				}
 				res.Workload, res.Target, res.Round = name, e.t.Name, r+1
 				rep.Results = append(rep.Results, res)
 				printResult(out, res)
