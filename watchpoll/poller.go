@@ -58,19 +58,18 @@ func (h *Hub) pollOnce() (more bool, err error) {
 	var rows []kv.Event
 	err = h.be.Read(ctx, func(tx kv.ReadTxn) error {
 		if cur, compacted, err = tx.Revisions(ctx); err != nil || cur <= after {
+			through = max(cur, after)
 			return err
 		}
-		rows, err = tx.Events(ctx, after, cur, h.cfg.BatchRows, true)
+		// through is where the batch stopped: cur, or the last revision
+		// read when it was cut at a revision boundary.
+		rows, through, err = tx.Events(ctx, after, cur, h.cfg.BatchRows, true)
 		return err
 	})
 	if err != nil {
 		return false, err
 	}
 	h.m.polls.Inc()
-	through = cur
-	if len(rows) >= h.cfg.BatchRows {
-		through = rows[len(rows)-1].KV.ModRevision
-	}
 	h.deliver(after, through, compacted, toEvents(rows, compacted))
 	h.m.pollDuration.Observe(time.Since(start).Seconds())
 	return through < cur, nil

@@ -63,19 +63,18 @@ func (h *Hub) syncOnce() (progressed bool, err error) {
 			}
 		}
 		if from < 0 || from > cur {
+			through = cur
 			return nil
 		}
-		rows, err = tx.Events(ctx, from-1, cur, h.cfg.BatchRows, true)
+		// through is where the batch stopped: cur, or the last revision
+		// read when it was cut at a revision boundary.
+		rows, through, err = tx.Events(ctx, from-1, cur, h.cfg.BatchRows, true)
 		return err
 	})
 	if err != nil {
 		return false, err
 	}
 	h.m.catchUpReads.Inc()
-	through = cur
-	if len(rows) >= h.cfg.BatchRows {
-		through = rows[len(rows)-1].KV.ModRevision
-	}
 	evs := toEvents(rows, compacted)
 	h.mu.Lock()
 	defer h.mu.Unlock()

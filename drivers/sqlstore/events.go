@@ -9,13 +9,13 @@ import (
 )
 
 // Events reads the log after a revision for the watch poller.
-func (t *txn) Events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, error) {
+func (t *txn) Events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, int64, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
 	evs, err := t.events(ctx, after, through, limit+1, withPrev)
 	if err != nil || len(evs) <= limit {
-		return evs, err
+		return evs, through, err
 	}
 	// Cut at a revision boundary; if one revision alone is larger than the
 	// limit, return all of it.
@@ -25,9 +25,10 @@ func (t *txn) Events(ctx context.Context, after, through int64, limit int, withP
 		cut--
 	}
 	if cut > 0 {
-		return evs[:cut], nil
+		return evs[:cut], evs[cut-1].KV.ModRevision, nil
 	}
-	return t.events(ctx, after, last, int(^uint(0)>>1), withPrev)
+	evs, err = t.events(ctx, after, last, int(^uint(0)>>1), withPrev)
+	return evs, last, err
 }
 
 func (t *txn) events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, error) {

@@ -32,9 +32,11 @@ type ReadTxn interface {
 	// LeaseKeys returns the live keys attached to the lease, in key order.
 	LeaseKeys(ctx context.Context, id int64) ([][]byte, error)
 	// Events returns the log rows with revision in (after, through], in
-	// (revision, sub) order, at most limit rows but never splitting a
-	// revision, with the previous value when withPrev is set.
-	Events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]Event, error)
+	// (revision, sub) order, about limit rows but never splitting a
+	// revision, with the previous value when withPrev is set. read is the
+	// revision the rows cover up to: through, or less when the batch was
+	// cut short (the caller reads again from read).
+	Events(ctx context.Context, after, through int64, limit int, withPrev bool) (evs []Event, read int64, err error)
 }
 
 // WriteTxn is ReadTxn plus the writes of one transaction. Writes are seen by

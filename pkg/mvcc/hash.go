@@ -68,17 +68,14 @@ func hashLive(ctx context.Context, tx kv.ReadTxn, sum gohash.Hash32, at int64) e
 
 func hashChanges(ctx context.Context, tx kv.ReadTxn, sum gohash.Hash32, after, through int64) error {
 	for after < through {
-		evs, err := tx.Events(ctx, after, through, hashPage, false)
+		evs, read, err := tx.Events(ctx, after, through, hashPage, false)
 		if err != nil {
 			return err
-		}
-		if len(evs) == 0 {
-			return nil
 		}
 		for _, e := range evs {
 			hashKV(sum, e.KV, e.Deleted)
 		}
-		after = evs[len(evs)-1].KV.ModRevision
+		after = read
 	}
 	return nil
 }

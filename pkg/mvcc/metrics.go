@@ -148,7 +148,7 @@ func (t *timedRead) LeaseKeys(ctx context.Context, id int64) ([][]byte, error) {
 	return t.tx.LeaseKeys(ctx, id)
 }
 
-func (t *timedRead) Events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, error) {
+func (t *timedRead) Events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, int64, error) {
 	defer t.m.since("events", time.Now())
 	return t.tx.Events(ctx, after, through, limit, withPrev)
 }

@@ -75,6 +75,6 @@ func (p pointTxn) Count(_ context.Context, r kv.Range, rev int64) (int64, error)
 func (pointTxn) Lease(context.Context, int64) (*kv.Lease, error)    { return nil, errPointTxn }
 func (pointTxn) Leases(context.Context) ([]kv.Lease, error)         { return nil, errPointTxn }
 func (pointTxn) LeaseKeys(context.Context, int64) ([][]byte, error) { return nil, errPointTxn }
-func (pointTxn) Events(context.Context, int64, int64, int, bool) ([]kv.Event, error) {
-	return nil, errPointTxn
+func (pointTxn) Events(context.Context, int64, int64, int, bool) ([]kv.Event, int64, error) {
+	return nil, 0, errPointTxn
 }
