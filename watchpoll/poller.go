@@ -53,11 +53,12 @@ func (h *Hub) pollOnce() (more bool, err error) {
 	ctx := context.Background()
 	h.mu.Lock()
 	after := h.last
+	idle := h.synced.n == 0
 	h.mu.Unlock()
 	var cur, compacted, through int64
 	var rows []kv.Event
 	err = h.be.Read(ctx, func(tx kv.ReadTxn) error {
-		if cur, compacted, err = tx.Revisions(ctx); err != nil || cur <= after {
+		if cur, compacted, err = tx.Revisions(ctx); err != nil || cur <= after || idle {
 			through = max(cur, after)
 			return err
 		}
@@ -69,10 +70,35 @@ func (h *Hub) pollOnce() (more bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	if idle && through > after {
+		// No row was read: move past them, or, if a watcher came live
+		// meanwhile, poll again and read them after all.
+		return !h.skipIdle(after, through, compacted), nil
+	}
 	h.m.polls.Inc()
 	h.deliver(after, through, compacted, toEvents(rows, compacted))
 	h.m.pollDuration.Observe(time.Since(start).Seconds())
 	return through < cur, nil
+}
+
+// skipIdle moves the poller past (after, through] without reading the
+// rows when no watcher is live: a watcher registered later starts at or
+// after through+1 live, or from the log through the catch-up loop. It
+// reports false, moving nothing, if a watcher went live since the poll
+// began.
+func (h *Hub) skipIdle(after, through, compacted int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.synced.n != 0 || h.last != after {
+		return false
+	}
+	if compacted > h.compacted {
+		h.compacted = compacted
+	}
+	h.last = through
+	h.m.pollRevision.Set(float64(through))
+	h.answerProgressLocked()
+	return true
 }
 
 // deliver fans out the revisions in (after, through], one lock hold per
