@@ -7,14 +7,31 @@ import (
 	"github.com/strata-db/strata/pkg/kv"
 )
 
-// noteCompaction records that history at or below rev may be removed.
-func (s *Store) noteCompaction(rev int64) {
+// noteCompaction records that history at or below rev may be removed; prev
+// is the compact revision before it.
+func (s *Store) noteCompaction(rev, prev int64) {
 	s.mu.Lock()
 	if rev > s.compactTo {
 		s.compactTo = rev
+		s.toHash = append(s.toHash, [2]int64{prev, rev})
 	}
 	s.mu.Unlock()
 	s.kickCompactor()
+}
+
+// hashPending takes the hashes of new compact revisions before any history
+// below them is removed. A failed hash is logged and skipped: HashKV at that
+// revision then computes from what is left.
+func (s *Store) hashPending(ctx context.Context) {
+	s.mu.Lock()
+	pending := s.toHash
+	s.toHash = nil
+	s.mu.Unlock()
+	for _, p := range pending {
+		if err := s.hashBeforeCompacting(ctx, p[0], p[1]); err != nil {
+			s.log.Warn("hash before compaction failed", "revision", p[1], "err", err)
+		}
+	}
 }
 
 func (s *Store) kickCompactor() {
@@ -45,6 +62,7 @@ func (s *Store) compactor() {
 			if to <= 0 {
 				break
 			}
+			s.hashPending(context.Background())
 			done, err := c.CompactStep(context.Background(), to, s.cfg.CompactBatch)
 			if err != nil {
 				s.log.Warn("compaction step failed; will retry", "to", to, "err", err)

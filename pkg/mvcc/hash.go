@@ -12,6 +12,19 @@ import (
 // hashPage is how many rows the hash reads at a time.
 const hashPage = 1000
 
+// maxCachedHashes is how many compaction-time hashes are kept, as etcd
+// keeps ten.
+const maxCachedHashes = 10
+
+// cachedHash is the hash of the history at a compact revision, taken by the
+// compactor before it removed anything, with the compact revision that
+// preceded it: etcd answers HashKV at exactly a compact revision from such
+// a hash, so it does not change when the compaction runs.
+type cachedHash struct {
+	rev, prevCompacted int64
+	hash               uint32
+}
+
 // HashKV hashes the keyspace's history as of rev (0: now), as etcd's
 // HashKV does: the live keys at the compact revision and every change after
 // it up to rev, so that equal data gives an equal hash whether or not the
@@ -34,19 +47,61 @@ func (s *Store) HashKV(ctx context.Context, rev int64) (hash uint32, current, co
 			rev = cur
 		}
 		hashRev = rev
-		sum := crc32.New(crc32.MakeTable(crc32.Castagnoli))
-		if comp > 0 {
-			if err := hashLive(ctx, tx, sum, comp); err != nil {
-				return err
-			}
+		if c, ok := s.cachedHash(rev); ok {
+			hash, compacted = c.hash, c.prevCompacted
+			return nil
 		}
-		if err := hashChanges(ctx, tx, sum, max(comp, 0), rev); err != nil {
-			return err
-		}
-		hash = sum.Sum32()
-		return nil
+		hash, err = hashHistory(ctx, tx, comp, rev)
+		return err
 	})
 	return hash, current, compacted, hashRev, err
+}
+
+// hashHistory hashes the live keys at comp and every change in (comp, rev].
+func hashHistory(ctx context.Context, tx kv.ReadTxn, comp, rev int64) (uint32, error) {
+	sum := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	if comp > 0 {
+		if err := hashLive(ctx, tx, sum, comp); err != nil {
+			return 0, err
+		}
+	}
+	if err := hashChanges(ctx, tx, sum, max(comp, 0), rev); err != nil {
+		return 0, err
+	}
+	return sum.Sum32(), nil
+}
+
+func (s *Store) cachedHash(rev int64) (cachedHash, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.hashes {
+		if c.rev == rev {
+			return c, true
+		}
+	}
+	return cachedHash{}, false
+}
+
+// hashBeforeCompacting records the hash at a new compact revision rev, from
+// the history as the previous compaction (prev) left it. The compactor
+// calls it before removing anything below rev.
+func (s *Store) hashBeforeCompacting(ctx context.Context, prev, rev int64) error {
+	var h uint32
+	err := s.be.Read(ctx, func(tx kv.ReadTxn) error {
+		var err error
+		h, err = hashHistory(ctx, tx, prev, rev)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hashes = append(s.hashes, cachedHash{rev: rev, prevCompacted: prev, hash: h})
+	if len(s.hashes) > maxCachedHashes {
+		s.hashes = s.hashes[len(s.hashes)-maxCachedHashes:]
+	}
+	return nil
 }
 
 func hashLive(ctx context.Context, tx kv.ReadTxn, sum gohash.Hash32, at int64) error {

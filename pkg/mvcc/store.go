@@ -49,6 +49,8 @@ type Store struct {
 
 	mu         sync.Mutex
 	compactTo  int64         // guarded by mu: newest compact revision recorded
+	toHash     [][2]int64    // guarded by mu: (previous, new) compact revisions whose hash is due
+	hashes     []cachedHash  // guarded by mu: hashes taken at compaction, newest last
 	compacted  int64         // guarded by mu: history removed through here
 	compactedC chan struct{} // guarded by mu: closed and replaced on progress
 }

@@ -120,7 +120,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 // applyAll runs reqs in one backend transaction; on success each req holds
 // its response or its own logical error.
 func (s *Store) applyAll(reqs []*writeReq) (changed bool, err error) {
-	var compactTo int64
+	var compactTo, compactPrev int64
 	applied := false
 	wctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
@@ -152,7 +152,7 @@ func (s *Store) applyAll(reqs []*writeReq) (changed bool, err error) {
 			}
 		}
 		if compacted != startCompacted {
-			compactTo = compacted
+			compactTo, compactPrev = compacted, startCompacted
 		}
 		changed = rev != start
 		applied = true
@@ -177,7 +177,7 @@ func (s *Store) applyAll(reqs []*writeReq) (changed bool, err error) {
 		}
 	}
 	if compactTo > 0 {
-		s.noteCompaction(compactTo)
+		s.noteCompaction(compactTo, compactPrev)
 	}
 	return changed, nil
 }

@@ -40,9 +40,9 @@ func TestMaintenanceAnswers(t *testing.T) {
 			return s.KV.Compact(ctx, &pb.CompactionRequest{Revision: 4, Physical: true})
 		})
 		p.Check(t, "hashkv below the compact revision", hashShape(&pb.HashKVRequest{Revision: 3}))
-		// At exactly a compact revision etcd answers from the hash it cached
-		// when it compacted, whose compact_revision is the one before; Strata
-		// computes it afresh. Known difference: only compared at other revisions.
+		// At exactly a compact revision both answer from the hash taken when
+		// compacting, whose compact_revision is the one before.
+		p.Check(t, "hashkv at the compact revision", hashShape(&pb.HashKVRequest{Revision: 4}))
 		p.Check(t, "hashkv now, compacted", hashShape(&pb.HashKVRequest{}))
 		p.Check(t, "defragment", func(ctx context.Context, s *Side) (proto.Message, error) {
 			return s.Maintenance.Defragment(ctx, &pb.DefragmentRequest{})
@@ -153,4 +153,36 @@ func TestSnapshotIsARestorableCopy(t *testing.T) {
 	if keys != 26 || rev != 51 {
 		t.Fatalf("snapshot holds %d keys at revision %d, want 26 at 51", keys, rev)
 	}
+}
+
+// TestHashKVAtCompactRevisionIsStable: the hash at a compact revision is
+// the same before and after the compaction removes history, as etcd's
+// (its corruption checks compare members' hashes across compactions).
+func TestHashKVAtCompactRevisionIsStable(t *testing.T) {
+	ForEachBackend(t, func(t *testing.T, p *Pair) {
+		for i := range 10 {
+			p.MustPut(t, string(rune('a'+i%3)), string(rune('0'+i)))
+		}
+		for _, s := range []*Side{p.Etcd, p.Strata} {
+			ctx := context.Background()
+			before, err := s.Maintenance.HashKV(ctx, &pb.HashKVRequest{Revision: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.KV.Compact(ctx, &pb.CompactionRequest{Revision: 8, Physical: true}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Maintenance.Defragment(ctx, &pb.DefragmentRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			after, err := s.Maintenance.HashKV(ctx, &pb.HashKVRequest{Revision: 8})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if before.Hash != after.Hash || before.CompactRevision != after.CompactRevision {
+				t.Errorf("%s: hash at the compact revision changed with the compaction: %x (compact %d) then %x (compact %d)",
+					s.Name, before.Hash, before.CompactRevision, after.Hash, after.CompactRevision)
+			}
+		}
+	})
 }
