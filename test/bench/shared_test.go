@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"context"
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -40,40 +38,11 @@ func sharedTargets(b *testing.B, fn func(b *testing.B, cs []*clientv3.Client)) {
 // BenchmarkSharedPut: BenchmarkPut's load on PostgreSQL and MySQL, one and
 // three servers, next to etcd.
 func BenchmarkSharedPut(b *testing.B) {
-	sharedTargets(b, func(b *testing.B, cs []*clientv3.Client) {
-		runClients(b, cs, func(c *clientv3.Client, _, _ int) error {
-			_, err := c.Put(context.Background(), fmt.Sprintf("/bench/put/%06d", rand.IntN(keySpace)), value)
-			return err
-		})
-	})
+	sharedTargets(b, func(b *testing.B, cs []*clientv3.Client) { runClients(b, cs, putRandom) })
 }
 
 // BenchmarkSharedKubernetesUpdate: BenchmarkKubernetesUpdate's load on
 // PostgreSQL and MySQL, one and three servers, next to etcd.
 func BenchmarkSharedKubernetesUpdate(b *testing.B) {
-	sharedTargets(b, func(b *testing.B, cs []*clientv3.Client) {
-		revs := make([]int64, clients)
-		for w := range clients {
-			r, err := cs[0].Put(context.Background(), fmt.Sprintf("/bench/txn/%02d", w), value)
-			if err != nil {
-				b.Fatal(err)
-			}
-			revs[w] = r.Header.Revision
-		}
-		runClients(b, cs, func(c *clientv3.Client, w, _ int) error {
-			key := fmt.Sprintf("/bench/txn/%02d", w)
-			r, err := c.Txn(context.Background()).
-				If(clientv3.Compare(clientv3.ModRevision(key), "=", revs[w])).
-				Then(clientv3.OpPut(key, value)).
-				Else(clientv3.OpGet(key)).Commit()
-			if err != nil {
-				return err
-			}
-			if !r.Succeeded {
-				return fmt.Errorf("%s: lost its own CAS", key)
-			}
-			revs[w] = r.Header.Revision
-			return nil
-		})
-	})
+	sharedTargets(b, runKubernetesUpdate)
 }
