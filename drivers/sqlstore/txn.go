@@ -64,7 +64,7 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 	var rows *sql.Rows
 	var err error
 	switch {
-	case rev == 0 && isSingle(r):
+	case rev == 0 && r.IsSingleKey():
 		return t.getOne(ctx, r.Start)
 	case rev == 0 && r.End == nil:
 		rows, err = t.query(ctx, t.s.q.rangeLatest, r.Start, sqlLimit(limit))
@@ -91,11 +91,6 @@ func (t *txn) getOne(ctx context.Context, key []byte) ([]*kv.KeyValue, error) {
 		return nil, fmt.Errorf("sqlstore: get: %w", err)
 	}
 	return []*kv.KeyValue{normalize(&v)}, nil
-}
-
-// isSingle reports whether r is exactly one key.
-func isSingle(r kv.Range) bool {
-	return r.End != nil && len(r.End) == len(r.Start)+1 && r.End[len(r.End)-1] == 0 && string(r.End[:len(r.Start)]) == string(r.Start)
 }
 
 func scanKVs(rows *sql.Rows) ([]*kv.KeyValue, error) {

@@ -42,6 +42,12 @@ func (r Range) Contains(key []byte) bool {
 	return bytes.Compare(key, r.Start) >= 0 && (r.End == nil || bytes.Compare(key, r.End) < 0)
 }
 
+// IsSingleKey reports whether r holds exactly one key: [k, k+"\x00").
+func (r Range) IsSingleKey() bool {
+	n := len(r.Start)
+	return len(r.End) == n+1 && r.End[n] == 0 && bytes.Equal(r.End[:n], r.Start)
+}
+
 // Empty reports whether no key can lie in r.
 func (r Range) Empty() bool {
 	return r.End != nil && bytes.Compare(r.Start, r.End) >= 0

@@ -21,7 +21,7 @@ func (s *Store) rangePoint(ctx context.Context, r *pb.RangeRequest) (resp *pb.Ra
 		return nil, false, nil
 	}
 	kr := kv.FromEtcd(r.Key, r.RangeEnd)
-	if kr.End == nil || !isSingleKey(kr) {
+	if !kr.IsSingleKey() {
 		return nil, false, nil
 	}
 	got, cur, comp, err := pr.ReadLatest(ctx, kr.Start)
@@ -31,12 +31,6 @@ func (s *Store) rangePoint(ctx context.Context, r *pb.RangeRequest) (resp *pb.Ra
 	v := &view{ctx: ctx, tx: pointTxn{key: kr.Start, kv: got, cur: cur, comp: comp}, rev: cur, compacted: comp}
 	resp, err = v.rangeOp(r)
 	return resp, true, err
-}
-
-// isSingleKey reports whether r holds exactly one key: [k, k+"\x00").
-func isSingleKey(r kv.Range) bool {
-	n := len(r.Start)
-	return len(r.End) == n+1 && r.End[n] == 0 && bytes.Equal(r.End[:n], r.Start)
 }
 
 // errPointTxn marks a call rangeOp never makes on a one-key snapshot.
@@ -54,7 +48,7 @@ var _ kv.ReadTxn = pointTxn{}
 func (p pointTxn) Revisions(context.Context) (int64, int64, error) { return p.cur, p.comp, nil }
 
 func (p pointTxn) rows(r kv.Range, rev int64) ([]*kv.KeyValue, error) {
-	if rev != 0 || !isSingleKey(r) || !bytes.Equal(r.Start, p.key) {
+	if rev != 0 || !r.IsSingleKey() || !bytes.Equal(r.Start, p.key) {
 		return nil, errPointTxn
 	}
 	if p.kv == nil {
