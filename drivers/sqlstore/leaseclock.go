@@ -173,25 +173,9 @@ func leaseRows(rows *sql.Rows, err error) ([]kv.LeaseExpiry, error) {
 }
 
 func (s *Store) leaseWrite(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.d.BeginWrite(ctx, s.wdb)
-	if err != nil {
-		return s.d.Classify(err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return s.d.Classify(err)
-	}
-	return s.d.Classify(tx.Commit())
+	return s.inTx(s.d.BeginWrite(ctx, s.wdb))(fn)
 }
 
 func (s *Store) leaseRead(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.d.BeginRead(ctx, s.rdb)
-	if err != nil {
-		return s.d.Classify(err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return s.d.Classify(err)
-	}
-	return s.d.Classify(tx.Commit())
+	return s.inTx(s.d.BeginRead(ctx, s.rdb))(fn)
 }

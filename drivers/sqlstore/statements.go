@@ -4,6 +4,7 @@ package sqlstore
 type statements struct {
 	revisions        string
 	lockRevision     string
+	lockCompactMark  string
 	setMeta          string
 	getKey           string
 	getKeyAtLatest   string
@@ -47,18 +48,19 @@ const logCols = "l.name, l.value, l.create_revision, l.revision, l.version, l.le
 func newStatements(d Dialect) statements {
 	r := d.Rebind
 	return statements{
-		revisions:     r("SELECT name, value FROM strata_meta WHERE name IN ('revision', 'compact_revision')"),
-		lockRevision:  r("SELECT value FROM strata_meta WHERE name = 'revision'" + d.ForUpdate()),
-		setMeta:       r("UPDATE strata_meta SET value = ? WHERE name = ?"),
-		getKey:        r("SELECT " + kvCols + " FROM strata_kv WHERE name = ?"),
-		rangeLatest:   r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? ORDER BY name LIMIT ?"),
-		rangeLatestTo: r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? AND name < ? ORDER BY name LIMIT ?"),
-		countLatest:   r("SELECT COUNT(*) FROM strata_kv WHERE name >= ?"),
-		countLatestTo: r("SELECT COUNT(*) FROM strata_kv WHERE name >= ? AND name < ?"),
-		rangeAt:       r("SELECT " + logCols + " FROM strata_log l WHERE l.name >= ? AND" + atRevWhere + " ORDER BY l.name LIMIT ?"),
-		rangeAtTo:     r("SELECT " + logCols + " FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere + " ORDER BY l.name LIMIT ?"),
-		countAt:       r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND" + atRevWhere),
-		countAtTo:     r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere),
+		revisions:       r("SELECT name, value FROM strata_meta WHERE name IN ('revision', 'compact_revision')"),
+		lockRevision:    r("SELECT value FROM strata_meta WHERE name = 'revision'" + d.ForUpdate()),
+		lockCompactMark: r("SELECT value FROM strata_meta WHERE name = 'compact_done'" + d.ForUpdate()),
+		setMeta:         r("UPDATE strata_meta SET value = ? WHERE name = ?"),
+		getKey:          r("SELECT " + kvCols + " FROM strata_kv WHERE name = ?"),
+		rangeLatest:     r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? ORDER BY name LIMIT ?"),
+		rangeLatestTo:   r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? AND name < ? ORDER BY name LIMIT ?"),
+		countLatest:     r("SELECT COUNT(*) FROM strata_kv WHERE name >= ?"),
+		countLatestTo:   r("SELECT COUNT(*) FROM strata_kv WHERE name >= ? AND name < ?"),
+		rangeAt:         r("SELECT " + logCols + " FROM strata_log l WHERE l.name >= ? AND" + atRevWhere + " ORDER BY l.name LIMIT ?"),
+		rangeAtTo:       r("SELECT " + logCols + " FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere + " ORDER BY l.name LIMIT ?"),
+		countAt:         r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND" + atRevWhere),
+		countAtTo:       r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere),
 		insertLog: r(`INSERT INTO strata_log (revision, sub, name, value, create_revision, version, lease, deleted, prev_revision)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		upsertKV:    r(d.UpsertKV()),

@@ -124,27 +124,26 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Read runs fn in a snapshot.
 func (s *Store) Read(ctx context.Context, fn func(kv.ReadTxn) error) error {
-	tx, err := s.d.BeginRead(ctx, s.rdb)
-	if err != nil {
-		return s.d.Classify(err)
-	}
-	defer tx.Rollback()
-	if err := fn(&txn{s: s, tx: tx}); err != nil {
-		return s.d.Classify(err)
-	}
-	return s.d.Classify(tx.Commit())
+	return s.inTx(s.d.BeginRead(ctx, s.rdb))(func(tx *sql.Tx) error { return fn(&txn{s: s, tx: tx}) })
 }
 
 // Write runs fn in one write transaction holding the revision lock.
 func (s *Store) Write(ctx context.Context, fn func(kv.WriteTxn) error) error {
-	tx, err := s.d.BeginWrite(ctx, s.wdb)
-	if err != nil {
-		return s.d.Classify(err)
+	return s.inTx(s.d.BeginWrite(ctx, s.wdb))(func(tx *sql.Tx) error { return fn(&txn{s: s, tx: tx, write: true}) })
+}
+
+// inTx takes the result of a Begin and returns a runner that calls fn in
+// that transaction, commits if fn succeeds, rolls back otherwise, and
+// translates driver errors through the dialect.
+func (s *Store) inTx(tx *sql.Tx, err error) func(fn func(*sql.Tx) error) error {
+	return func(fn func(*sql.Tx) error) error {
+		if err != nil {
+			return s.d.Classify(err)
+		}
+		defer tx.Rollback()
+		if err := fn(tx); err != nil {
+			return s.d.Classify(err)
+		}
+		return s.d.Classify(tx.Commit())
 	}
-	defer tx.Rollback()
-	t := &txn{s: s, tx: tx, write: true}
-	if err := fn(t); err != nil {
-		return s.d.Classify(err)
-	}
-	return s.d.Classify(tx.Commit())
 }
