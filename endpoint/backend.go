@@ -38,21 +38,9 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 		path, _, _ := sqlite.Path(dsn)
 		return &backend{Backend: st, size: sqlite.Maintenance{DB: st.DB(), Path: path}, identity: "sqlite:" + path}, nil
 	case "postgres", "postgresql":
-		b, err := postgres.Open(ctx, postgres.Config{DSN: dsn, CAFile: cfg.DatastoreCAFile, CertFile: cfg.DatastoreCertFile,
-			KeyFile: cfg.DatastoreKeyFile, MaxOpenConns: cfg.DatastoreMaxOpenConns, MaxIdleConns: cfg.DatastoreMaxIdleConns,
-			ConnMaxLifetime: cfg.DatastoreConnMaxLifetime, Logger: log})
-		if err != nil {
-			return nil, err
-		}
-		return &backend{Backend: b, size: b, identity: b.Identity(), maxKey: b.MaxKeyBytes()}, nil
+		return serverBackend(postgres.Open(ctx, serverConfig(cfg)))
 	case "mysql":
-		b, err := mysql.Open(ctx, mysql.Config{DSN: dsn, CAFile: cfg.DatastoreCAFile, CertFile: cfg.DatastoreCertFile,
-			KeyFile: cfg.DatastoreKeyFile, MaxOpenConns: cfg.DatastoreMaxOpenConns, MaxIdleConns: cfg.DatastoreMaxIdleConns,
-			ConnMaxLifetime: cfg.DatastoreConnMaxLifetime, Logger: log})
-		if err != nil {
-			return nil, err
-		}
-		return &backend{Backend: b, size: b, identity: b.Identity(), maxKey: b.MaxKeyBytes()}, nil
+		return serverBackend(mysql.Open(ctx, serverConfig(cfg)))
 	default:
 		return nil, fmt.Errorf("endpoint: unknown datastore scheme %q; use sqlite://path, postgres://... or mysql://...", scheme)
 	}
@@ -68,4 +56,28 @@ func asDefrag(v any) server.Defragmenter {
 func asSnapshot(v any) server.Snapshotter {
 	s, _ := v.(server.Snapshotter)
 	return s
+}
+
+// serverConfig is the connection settings of a database server's driver
+// (PostgreSQL and MySQL share one Config type).
+func serverConfig(cfg Config) postgres.Config {
+	return postgres.Config{DSN: cfg.Endpoint, CAFile: cfg.DatastoreCAFile, CertFile: cfg.DatastoreCertFile,
+		KeyFile: cfg.DatastoreKeyFile, MaxOpenConns: cfg.DatastoreMaxOpenConns, MaxIdleConns: cfg.DatastoreMaxIdleConns,
+		ConnMaxLifetime: cfg.DatastoreConnMaxLifetime, Logger: cfg.Logger}
+}
+
+// serverDriver is what endpoint needs of an opened database-server driver.
+type serverDriver interface {
+	kv.Backend
+	server.Sizer
+	Identity() string
+	MaxKeyBytes() int
+}
+
+// serverBackend wraps an opened PostgreSQL or MySQL backend.
+func serverBackend[B serverDriver](b B, err error) (*backend, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &backend{Backend: b, size: b, identity: b.Identity(), maxKey: b.MaxKeyBytes()}, nil
 }

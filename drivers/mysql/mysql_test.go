@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -71,14 +70,6 @@ func open(t *testing.T, dsn string) *Backend {
 	return b
 }
 
-func freshDSN(t *testing.T) string {
-	t.Helper()
-	if os.Getenv(testdb.EnvMySQL) == "" {
-		t.Skipf("set %s to run the MySQL tests", testdb.EnvMySQL)
-	}
-	return testdb.FreshDSN(t, "mysql")
-}
-
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -93,7 +84,7 @@ func waitFor(t *testing.T, ok func() bool) {
 // TestLocker: one holder at a time across processes; a killed connection
 // closes lost; a release lets the other take it.
 func TestLocker(t *testing.T) {
-	dsn := freshDSN(t)
+	dsn := testdb.FreshDSN(t, "mysql")
 	a, b := open(t, dsn), open(t, dsn)
 	ctx := context.Background()
 	held, _, release, err := a.TryLock(ctx, "expirer")
@@ -137,7 +128,7 @@ func dbName(t *testing.T, dsn string) string {
 // TestStrictMode: a key longer than the column fails instead of being
 // truncated.
 func TestStrictMode(t *testing.T) {
-	b := open(t, freshDSN(t))
+	b := open(t, testdb.FreshDSN(t, "mysql"))
 	ctx := context.Background()
 	err := b.Write(ctx, func(tx kv.WriteTxn) error {
 		rev, _, err := tx.Revisions(ctx)

@@ -19,6 +19,7 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/strata-db/strata/drivers/internal/connlock"
+	"github.com/strata-db/strata/drivers/internal/serverdb"
 	"github.com/strata-db/strata/drivers/sqlstore"
 	"github.com/strata-db/strata/pkg/kv"
 )
@@ -39,21 +40,9 @@ const (
 	maxLockName = 64
 )
 
-// Config is how to reach one MySQL or MariaDB database.
-type Config struct {
-	// DSN is mysql://user:pass@tcp(host:port)/db?params; the part after
-	// mysql:// is a go-sql-driver DSN. An empty database means
-	// DefaultDatabase.
-	DSN string
-	// CAFile, CertFile and KeyFile configure TLS to the server.
-	CAFile, CertFile, KeyFile string
-	// MaxOpenConns bounds the snapshot-reader pool (0: DefaultMaxOpenConns);
-	// MaxIdleConns the idle ones (0: as many as open).
-	MaxOpenConns, MaxIdleConns int
-	// ConnMaxLifetime recycles connections (0: never).
-	ConnMaxLifetime time.Duration
-	Logger          *slog.Logger
-}
+// Config is how to reach one MySQL or MariaDB database: the part of the
+// DSN after mysql:// is a go-sql-driver DSN.
+type Config = serverdb.Config
 
 // Backend is a Strata store in MySQL or MariaDB, with the capabilities of
 // a database shared by several processes.

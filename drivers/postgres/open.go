@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/strata-db/strata/drivers/internal/connlock"
+	"github.com/strata-db/strata/drivers/internal/serverdb"
 	"github.com/strata-db/strata/drivers/sqlstore"
 	"github.com/strata-db/strata/pkg/kv"
 )
@@ -31,21 +32,11 @@ const (
 	migrateLockName       = "migrate"
 )
 
-// Config is how to reach one PostgreSQL database.
-type Config struct {
-	// DSN is postgres://user:pass@host:port/db?params (or postgresql://).
-	// An empty database name means DefaultDatabase.
-	DSN string
-	// CAFile, CertFile and KeyFile set sslrootcert, sslcert and sslkey; with
-	// any of them and no sslmode in the DSN, sslmode is verify-full.
-	CAFile, CertFile, KeyFile string
-	// MaxOpenConns bounds the snapshot-reader pool (0: DefaultMaxOpenConns);
-	// MaxIdleConns the idle ones (0: as many as open).
-	MaxOpenConns, MaxIdleConns int
-	// ConnMaxLifetime recycles connections (0: never).
-	ConnMaxLifetime time.Duration
-	Logger          *slog.Logger
-}
+// Config is how to reach one PostgreSQL database (postgres:// or
+// postgresql://). CAFile, CertFile and KeyFile set sslrootcert, sslcert and
+// sslkey; with any of them and no sslmode in the DSN, sslmode is
+// verify-full.
+type Config = serverdb.Config
 
 // Backend is a Strata store in PostgreSQL, with the capabilities of a
 // database shared by several processes.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -90,18 +89,10 @@ func open(t *testing.T, dsn string) *Backend {
 	return b
 }
 
-func freshDSN(t *testing.T) string {
-	t.Helper()
-	if os.Getenv(testdb.EnvPostgres) == "" {
-		t.Skipf("set %s to run the PostgreSQL tests", testdb.EnvPostgres)
-	}
-	return testdb.FreshDSN(t, "postgres")
-}
-
 // TestLocker: one holder at a time across processes; a killed connection
 // closes lost; a release lets the other take it.
 func TestLocker(t *testing.T) {
-	dsn := freshDSN(t)
+	dsn := testdb.FreshDSN(t, "postgres")
 	a, b := open(t, dsn), open(t, dsn)
 	ctx := context.Background()
 	held, lost, release, err := a.TryLock(ctx, "expirer")
@@ -154,7 +145,7 @@ func waitFor(t *testing.T, ok func() bool) {
 // TestNotifier: a commit through one backend wakes the other one's
 // Notifications, and not its own.
 func TestNotifier(t *testing.T) {
-	dsn := freshDSN(t)
+	dsn := testdb.FreshDSN(t, "postgres")
 	a, b := open(t, dsn), open(t, dsn)
 	drain := func(c <-chan struct{}, d time.Duration) bool {
 		select {
