@@ -34,10 +34,13 @@ func (Dialect) Rebind(q string) string { return q }
 
 func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 
-func (Dialect) UpsertKV() string {
-	return `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES (?, ?, ?, ?, ?, ?)
-		ON DUPLICATE KEY UPDATE value = VALUES(value), create_revision = VALUES(create_revision),
-		mod_revision = VALUES(mod_revision), version = VALUES(version), lease = VALUES(lease)`
+func (Dialect) UpsertKV(lease bool) string {
+	set := ` ON DUPLICATE KEY UPDATE value = VALUES(value), create_revision = VALUES(create_revision),
+		mod_revision = VALUES(mod_revision), version = VALUES(version)`
+	if lease {
+		set += ", lease = VALUES(lease)"
+	}
+	return set
 }
 
 // NowMillis is the server's clock in milliseconds (SYSDATE: the time of the

@@ -52,10 +52,13 @@ func (Dialect) Rebind(q string) string {
 
 func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 
-func (Dialect) UpsertKV() string {
-	return `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
-		mod_revision = excluded.mod_revision, version = excluded.version, lease = excluded.lease`
+func (Dialect) UpsertKV(lease bool) string {
+	set := ` ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
+		mod_revision = excluded.mod_revision, version = excluded.version`
+	if lease {
+		set += ", lease = excluded.lease"
+	}
+	return set
 }
 
 // NowMillis is the server's clock (clock_timestamp: the time of the

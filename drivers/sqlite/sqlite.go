@@ -40,10 +40,13 @@ func (Dialect) Rebind(q string) string { return q }
 
 func (Dialect) ForUpdate() string { return "" }
 
-func (Dialect) UpsertKV() string {
-	return `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
-		mod_revision = excluded.mod_revision, version = excluded.version, lease = excluded.lease`
+func (Dialect) UpsertKV(lease bool) string {
+	set := ` ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
+		mod_revision = excluded.mod_revision, version = excluded.version`
+	if lease {
+		set += ", lease = excluded.lease"
+	}
+	return set
 }
 
 // NowMillis is SQLite's clock in milliseconds (julianday keeps them):
@@ -107,8 +110,18 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, e
 		return nil, fmt.Errorf("sqlite: create directory: %w", err)
 	}
 	// The writer never checkpoints: the checkpointer does, off the commit
-	// path (see checkpoint.go).
-	wdb, err := sql.Open("sqlite", connString(path, extra, "immediate")+"&_pragma=wal_autocheckpoint(0)")
+	// path (see checkpoint.go). Unless the DSN chooses its own synchronous
+	// mode, the writer's COMMIT does not sync and commits are synced in
+	// groups (see walsync.go): as durable as synchronous=FULL.
+	groupSync := !hasPragma(extra, "synchronous")
+	wsync := "FULL"
+	if groupSync {
+		wsync = "NORMAL"
+	}
+	// temp_store(MEMORY) keeps the statement journal of the multi-row
+	// writes in memory: otherwise it spills to a temporary file, whose
+	// writes cost as much as the WAL's.
+	wdb, err := sql.Open("sqlite", connString(path, extra, "immediate", wsync)+"&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(MEMORY)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -121,7 +134,8 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, e
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	rdb, err := sql.Open("sqlite", connString(path, extra, "deferred"))
+	// Readers keep FULL: the checkpoints they run sync the WAL and the file.
+	rdb, err := sql.Open("sqlite", connString(path, extra, "deferred", "FULL"))
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -131,17 +145,27 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, e
 	rdb.SetConnMaxIdleTime(0)
 	rdb.SetConnMaxLifetime(0)
 	cp := startCheckpointer(rdb, log)
-	st, err := sqlstore.Open(ctx, sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, OnClose: cp.close})
+	cfg := sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, OnClose: cp.close}
+	if groupSync {
+		cfg.Sync = walSync(path)
+	}
+	st, err := sqlstore.Open(ctx, cfg)
 	if err != nil {
 		cp.close()
 		wdb.Close()
 		rdb.Close()
 		return nil, err
 	}
+	if err := syncDir(path); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return st, nil
 }
 
-func connString(path string, extra url.Values, txlock string) string {
+// connString is the modernc DSN of path with the DSN's extra query;
+// synchronous is the mode used unless the DSN sets one.
+func connString(path string, extra url.Values, txlock, synchronous string) string {
 	q := url.Values{}
 	for k, vs := range extra {
 		for _, v := range vs {
@@ -150,7 +174,7 @@ func connString(path string, extra url.Values, txlock string) string {
 	}
 	q.Add("_pragma", "journal_mode(WAL)")
 	if !hasPragma(extra, "synchronous") {
-		q.Add("_pragma", "synchronous(FULL)")
+		q.Add("_pragma", "synchronous("+synchronous+")")
 	}
 	if !hasPragma(extra, "busy_timeout") {
 		q.Add("_pragma", "busy_timeout(30000)")

@@ -10,7 +10,9 @@ import (
 // revisions (done, min(to, done+batch)], where done is the durable mark of the
 // previous step.
 func (s *Store) CompactStep(ctx context.Context, to, batch int64) (upto int64, err error) {
-	err = s.inTx(s.d.BeginWrite(ctx, s.wdb))(func(tx *sql.Tx) error {
+	// The step need not be durable before the next: a step lost to a crash
+	// is redone from the durable mark.
+	_, err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		t := &txn{s: s, tx: tx, write: true}
 		var done int64
 		if err := t.queryRow(ctx, s.q.lockCompactMark).Scan(&done); err != nil {

@@ -19,10 +19,12 @@ type Dialect interface {
 	// transaction to lock it (" FOR UPDATE"), or "" where the transaction
 	// already holds the database's write lock (SQLite BEGIN IMMEDIATE).
 	ForUpdate() string
-	// UpsertKV is the statement that inserts or replaces one strata_kv row
-	// with parameters (name, value, create_revision, mod_revision, version,
-	// lease).
-	UpsertKV() string
+	// UpsertKV is the clause that follows "INSERT INTO strata_kv (name,
+	// value, create_revision, mod_revision, version, lease) VALUES (...), ..."
+	// to replace the rows of keys that exist: every column, or every column
+	// but lease when lease is false (the row is known to have that lease
+	// already, and an index on lease is then left alone).
+	UpsertKV(lease bool) string
 	// DeleteSuperseded removes the live rows (deleted = 0) superseded by
 	// rows whose revision lies in (?, ?]: the rows their prev_revision names.
 	// Tombstones are never removed by it.

@@ -10,6 +10,9 @@ import (
 
 // Events reads the log after a revision for the watch poller.
 func (t *txn) Events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, int64, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, 0, err
+	}
 	if limit <= 0 {
 		limit = 1000
 	}

@@ -172,10 +172,16 @@ func leaseRows(rows *sql.Rows, err error) ([]kv.LeaseExpiry, error) {
 	return out, rows.Err()
 }
 
+// leaseWrite runs fn in a write transaction and returns once it is
+// durable, as a keepalive answered by etcd was.
 func (s *Store) leaseWrite(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.inTx(s.d.BeginWrite(ctx, s.wdb))(fn)
+	wait, err := s.writeTx(ctx, fn)
+	if err != nil {
+		return err
+	}
+	return wait()
 }
 
 func (s *Store) leaseRead(ctx context.Context, fn func(*sql.Tx) error) error {
-	return s.inTx(s.d.BeginRead(ctx, s.rdb))(fn)
+	return s.readTx(ctx, fn)
 }

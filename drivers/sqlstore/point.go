@@ -25,6 +25,11 @@ func (s *Store) ReadLatest(ctx context.Context, key []byte) (*kv.KeyValue, int64
 	if err := row.Scan(&cur, &comp, &name, &value, &create, &mod, &ver, &lease); err != nil {
 		return nil, 0, 0, fmt.Errorf("sqlstore: read latest: %w", s.d.Classify(err))
 	}
+	if s.gate != nil {
+		if err := s.gate.waitIssued(); err != nil {
+			return nil, 0, 0, err
+		}
+	}
 	if name == nil {
 		return nil, cur, comp, nil
 	}

@@ -22,27 +22,33 @@ func newStmtCache() *stmtCache {
 	return &stmtCache{m: map[string]*sql.Stmt{}}
 }
 
-// prepare prepares every non-empty string field of each statements struct.
+// prepare prepares every non-empty string field of each statements struct,
+// and every string of each []string.
 func (c *stmtCache) prepare(ctx context.Context, db *sql.DB, sets ...any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var qs []string
 	for _, set := range sets {
+		if list, ok := set.([]string); ok {
+			qs = append(qs, list...)
+			continue
+		}
 		v := reflect.ValueOf(set)
 		for i := range v.NumField() {
-			f := v.Field(i)
-			if f.Kind() != reflect.String || f.String() == "" {
-				continue
+			if f := v.Field(i); f.Kind() == reflect.String {
+				qs = append(qs, f.String())
 			}
-			q := f.String()
-			if _, ok := c.m[q]; ok {
-				continue
-			}
-			st, err := db.PrepareContext(ctx, q)
-			if err != nil {
-				return fmt.Errorf("sqlstore: prepare %q: %w", q, err)
-			}
-			c.m[q] = st
 		}
+	}
+	for _, q := range qs {
+		if _, ok := c.m[q]; ok || q == "" {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("sqlstore: prepare %q: %w", q, err)
+		}
+		c.m[q] = st
 	}
 	return nil
 }

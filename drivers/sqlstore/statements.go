@@ -8,7 +8,6 @@ type statements struct {
 	setMeta          string
 	getKey           string
 	getKeyAtLatest   string
-	updateKV         string
 	rangeLatest      string
 	rangeLatestTo    string
 	countLatest      string
@@ -17,9 +16,6 @@ type statements struct {
 	rangeAtTo        string
 	countAt          string
 	countAtTo        string
-	insertLog        string
-	upsertKV         string
-	deleteKV         string
 	getLease         string
 	listLeases       string
 	leaseKeys        string
@@ -33,8 +29,6 @@ type statements struct {
 
 const kvCols = "name, value, create_revision, mod_revision, version, lease"
 
-// The live row of each key as of a revision: its newest row at or below the
-// revision, if that row is not a tombstone.
 // The live row of each key as of a revision: its newest row at or below the
 // revision, if that row is not a tombstone. One Txn may change a key twice
 // (a put, then a from-key delete that covers it), so "newest" orders by
@@ -61,10 +55,6 @@ func newStatements(d Dialect) statements {
 		rangeAtTo:       r("SELECT " + logCols + " FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere + " ORDER BY l.name LIMIT ?"),
 		countAt:         r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND" + atRevWhere),
 		countAtTo:       r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere),
-		insertLog: r(`INSERT INTO strata_log (revision, sub, name, value, create_revision, version, lease, deleted, prev_revision)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		upsertKV:    r(d.UpsertKV()),
-		deleteKV:    r("DELETE FROM strata_kv WHERE name = ?"),
 		getLease:    r("SELECT id, ttl FROM strata_lease WHERE id = ?"),
 		listLeases:  r("SELECT id, ttl FROM strata_lease ORDER BY id"),
 		leaseKeys:   r("SELECT name FROM strata_kv WHERE lease = ? ORDER BY name"),
@@ -95,8 +85,5 @@ func newStatements(d Dialect) statements {
 		getKeyAtLatest: r(`SELECT m.value, c.value, k.name, k.value, k.create_revision, k.mod_revision, k.version, k.lease
 			FROM strata_meta m JOIN strata_meta c ON c.name = 'compact_revision'
 			LEFT JOIN strata_kv k ON k.name = ? WHERE m.name = 'revision'`),
-		// A key that stays live with the same lease is updated in place:
-		// the lease index is not touched (its column is not set).
-		updateKV: r("UPDATE strata_kv SET value = ?, create_revision = ?, mod_revision = ?, version = ? WHERE name = ? AND lease = ?"),
 	}
 }

@@ -22,6 +22,10 @@ type Config struct {
 	// OnClose, if set, runs first in Close (to join a driver's background
 	// work before the pools close).
 	OnClose func() error
+	// Sync, if set, makes every commit of WriteDB made so far durable: the
+	// database's COMMIT does not sync by itself. Commits are then synced in
+	// groups (see syncGate), and WriteDB must be a pool of one connection.
+	Sync func() error
 }
 
 // Store implements kv.Backend over SQL.
@@ -30,12 +34,16 @@ type Store struct {
 	wdb *sql.DB
 	rdb *sql.DB
 	log *slog.Logger
-	q   statements
-	lq  leaseStatements
+	q    statements
+	lq   leaseStatements
+	bulk bulkStatements
 	// wstmts and rstmts are the prepared statements of each pool.
 	wstmts  *stmtCache
 	rstmts  *stmtCache
 	onClose func() error
+	// gate groups the syncs of commits when Config.Sync is set; nil when
+	// every COMMIT is durable by itself.
+	gate *syncGate
 }
 
 var (
@@ -51,12 +59,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Sync != nil && cfg.WriteDB.Stats().MaxOpenConnections != 1 {
+		return nil, errors.New("sqlstore: a Sync needs a write pool of exactly one connection")
+	}
 	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
-		lq: newLeaseStatements(cfg.Dialect), wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose}
+		lq: newLeaseStatements(cfg.Dialect), bulk: newBulkStatements(cfg.Dialect), wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose}
+	if cfg.Sync != nil {
+		s.gate = newSyncGate(cfg.Sync)
+	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq); err != nil {
+	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.bulk.all()); err != nil {
 		return nil, err
 	}
 	if err := s.rstmts.prepare(ctx, s.rdb, s.q, s.lq); err != nil {
@@ -119,24 +133,81 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		s.log.Info("applied schema migration", "version", m.Version, "name", m.Name)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if s.gate != nil {
+		// Not numbered: no reader runs yet. Sync what the migration wrote.
+		return s.gate.sync()
+	}
+	return nil
 }
 
 // Read runs fn in a snapshot.
 func (s *Store) Read(ctx context.Context, fn func(kv.ReadTxn) error) error {
-	return s.inTx(s.d.BeginRead(ctx, s.rdb))(func(tx *sql.Tx) error { return fn(&txn{s: s, tx: tx}) })
+	return s.readTx(ctx, func(tx *sql.Tx) error { return fn(&txn{s: s, tx: tx}) })
 }
 
-// Write runs fn in one write transaction holding the revision lock.
+// Write runs fn in one write transaction holding the revision lock, and
+// returns once its commit is durable.
 func (s *Store) Write(ctx context.Context, fn func(kv.WriteTxn) error) error {
-	return s.inTx(s.d.BeginWrite(ctx, s.wdb))(func(tx *sql.Tx) error { return fn(&txn{s: s, tx: tx, write: true}) })
+	wait, err := s.WriteAsync(ctx, fn)
+	if err != nil {
+		return err
+	}
+	return wait()
 }
+
+// WriteAsync is Write returning once the commit is visible; wait returns
+// once it is durable. Without a sync gate the commit is durable already.
+func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wait func() error, err error) {
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		t := &txn{s: s, tx: tx, write: true}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flush(ctx)
+	})
+}
+
+// readTx runs fn in a read transaction on the reader pool. With a sync
+// gate it returns only once every commit it could have seen is durable.
+func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	err := s.inTx(s.d.BeginRead(ctx, s.rdb))(fn, (*sql.Tx).Commit)
+	if err == nil && s.gate != nil {
+		err = s.gate.waitIssued()
+	}
+	return err
+}
+
+// writeTx runs fn in a write transaction on the writer pool; wait returns
+// once its commit is durable.
+func (s *Store) writeTx(ctx context.Context, fn func(*sql.Tx) error) (wait func() error, err error) {
+	commit := (*sql.Tx).Commit
+	var seq uint64
+	if s.gate != nil {
+		commit = func(tx *sql.Tx) error {
+			var err error
+			seq, err = s.gate.commit(tx.Commit)
+			return err
+		}
+	}
+	if err := s.inTx(s.d.BeginWrite(ctx, s.wdb))(fn, commit); err != nil {
+		return nil, err
+	}
+	if s.gate == nil {
+		return noWait, nil
+	}
+	return func() error { return s.gate.wait(seq) }, nil
+}
+
+func noWait() error { return nil }
 
 // inTx takes the result of a Begin and returns a runner that calls fn in
 // that transaction, commits if fn succeeds, rolls back otherwise, and
 // translates driver errors through the dialect.
-func (s *Store) inTx(tx *sql.Tx, err error) func(fn func(*sql.Tx) error) error {
-	return func(fn func(*sql.Tx) error) error {
+func (s *Store) inTx(tx *sql.Tx, err error) func(fn func(*sql.Tx) error, commit func(*sql.Tx) error) error {
+	return func(fn func(*sql.Tx) error, commit func(*sql.Tx) error) error {
 		if err != nil {
 			return s.d.Classify(err)
 		}
@@ -144,6 +215,6 @@ func (s *Store) inTx(tx *sql.Tx, err error) func(fn func(*sql.Tx) error) error {
 		if err := fn(tx); err != nil {
 			return s.d.Classify(err)
 		}
-		return s.d.Classify(tx.Commit())
+		return s.d.Classify(commit(tx))
 	}
 }

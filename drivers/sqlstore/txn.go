@@ -17,6 +17,8 @@ type txn struct {
 	write bool
 	// stmts are this transaction's handles of prepared statements.
 	stmts map[string]*sql.Stmt
+	// wb buffers a write transaction's writes (see writebuf.go).
+	wb *writeBuf
 }
 
 var _ kv.WriteTxn = (*txn)(nil)
@@ -61,11 +63,19 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 	if r.Empty() {
 		return nil, nil
 	}
+	if rev == 0 && r.IsSingleKey() {
+		v, err := t.getLatest(ctx, r.Start)
+		if v == nil || err != nil {
+			return nil, err
+		}
+		return []*kv.KeyValue{v}, nil
+	}
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	var rows *sql.Rows
 	var err error
 	switch {
-	case rev == 0 && r.IsSingleKey():
-		return t.getOne(ctx, r.Start)
 	case rev == 0 && r.End == nil:
 		rows, err = t.query(ctx, t.s.q.rangeLatest, r.Start, sqlLimit(limit))
 	case rev == 0:
@@ -79,18 +89,6 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 		return nil, fmt.Errorf("sqlstore: range: %w", err)
 	}
 	return scanKVs(rows)
-}
-
-func (t *txn) getOne(ctx context.Context, key []byte) ([]*kv.KeyValue, error) {
-	var v kv.KeyValue
-	err := t.queryRow(ctx, t.s.q.getKey, key).Scan(&v.Key, &v.Value, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: get: %w", err)
-	}
-	return []*kv.KeyValue{normalize(&v)}, nil
 }
 
 func scanKVs(rows *sql.Rows) ([]*kv.KeyValue, error) {
@@ -117,6 +115,16 @@ func normalize(v *kv.KeyValue) *kv.KeyValue {
 func (t *txn) Count(ctx context.Context, r kv.Range, rev int64) (int64, error) {
 	if r.Empty() {
 		return 0, nil
+	}
+	if rev == 0 && r.IsSingleKey() {
+		v, err := t.getLatest(ctx, r.Start)
+		if v == nil || err != nil {
+			return 0, err
+		}
+		return 1, nil
+	}
+	if err := t.flush(ctx); err != nil {
+		return 0, err
 	}
 	var n int64
 	var err error
@@ -166,6 +174,9 @@ func (t *txn) Leases(ctx context.Context) ([]kv.Lease, error) {
 }
 
 func (t *txn) LeaseKeys(ctx context.Context, id int64) ([][]byte, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := t.query(ctx, t.s.q.leaseKeys, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: lease keys: %w", err)
@@ -182,49 +193,11 @@ func (t *txn) LeaseKeys(ctx context.Context, id int64) ([][]byte, error) {
 	return out, rows.Err()
 }
 
+// Append buffers the changes; they reach the tables at the next read that
+// needs them or before COMMIT (see writebuf.go).
 func (t *txn) Append(ctx context.Context, rev int64, changes []kv.Change) error {
-	for _, c := range changes {
-		deleted := 0
-		value := c.KV.Value
-		if c.Deleted {
-			deleted = 1
-		}
-		if value == nil {
-			value = []byte{}
-		}
-		if _, err := t.exec(ctx, t.s.q.insertLog, rev, c.Sub, c.KV.Key, value,
-			c.KV.CreateRevision, c.KV.Version, c.KV.Lease, deleted, c.PrevRevision); err != nil {
-			return fmt.Errorf("sqlstore: append log: %w", err)
-		}
-		var err error
-		if c.Deleted {
-			_, err = t.exec(ctx, t.s.q.deleteKV, c.KV.Key)
-		} else {
-			err = t.putLatest(ctx, rev, c.KV, value)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlstore: update latest: %w", err)
-		}
-	}
+	t.bufferAppend(rev, changes)
 	return nil
-}
-
-// putLatest writes kv as the key's latest value. A key that was live
-// (version above 1) is first updated in place, which leaves the lease index
-// alone when the lease is unchanged; otherwise, or when its lease changed,
-// the upsert writes the whole row.
-func (t *txn) putLatest(ctx context.Context, rev int64, kv *kv.KeyValue, value []byte) error {
-	if kv.Version > 1 {
-		res, err := t.exec(ctx, t.s.q.updateKV, value, kv.CreateRevision, rev, kv.Version, kv.Key, kv.Lease)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
-			return err
-		}
-	}
-	_, err := t.exec(ctx, t.s.q.upsertKV, kv.Key, value, kv.CreateRevision, rev, kv.Version, kv.Lease)
-	return err
 }
 
 func (t *txn) setMeta(ctx context.Context, name string, v int64) error {

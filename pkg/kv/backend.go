@@ -54,6 +54,10 @@ type WriteTxn interface {
 	PutLease(ctx context.Context, l Lease) error
 	// DeleteLease removes a lease.
 	DeleteLease(ctx context.Context, id int64) error
+	// Prefetch is a hint: the operations to come read the latest values of
+	// these keys. A backend may load them in one round trip. It changes
+	// nothing that reads see.
+	Prefetch(ctx context.Context, keys [][]byte) error
 }
 
 // Compactor is the optional driver capability that removes history at or
@@ -92,4 +96,20 @@ type Locker interface {
 	// whether this process holds it now; lost is closed if the lock is lost
 	// later (connection gone). release gives it up.
 	TryLock(ctx context.Context, name string) (held bool, lost <-chan struct{}, release func(), err error)
+}
+
+// AsyncWriter is the optional capability of a backend whose commit becomes
+// visible before it is on disk, and which makes it durable in a group sync
+// shared by every commit made so far (SQLite's WAL written without sync,
+// then one fdatasync). It lets the engine apply the next batch while the
+// previous one is being synced.
+//
+// Reads never return state that is not yet durable: a read that saw a
+// commit waits for its sync before it returns.
+type AsyncWriter interface {
+	// WriteAsync runs fn in one write transaction and commits it as Write
+	// does, but returns once the commit is visible. wait blocks until the
+	// commit is durable; an error from it means the sync failed and whether
+	// the commit survives a crash is unknown.
+	WriteAsync(ctx context.Context, fn func(WriteTxn) error) (wait func() error, err error)
 }

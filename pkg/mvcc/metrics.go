@@ -184,6 +184,11 @@ func (t *timedWrite) DeleteLease(ctx context.Context, id int64) error {
 	return t.w.DeleteLease(ctx, id)
 }
 
+func (t *timedWrite) Prefetch(ctx context.Context, keys [][]byte) error {
+	defer t.m.since("prefetch", time.Now())
+	return t.w.Prefetch(ctx, keys)
+}
+
 var (
 	_ kv.ReadTxn  = (*timedRead)(nil)
 	_ kv.WriteTxn = (*timedWrite)(nil)

@@ -18,6 +18,9 @@ const (
 	DefaultMaxBatch     = 512
 	DefaultCompactBatch = 1000
 	compactRetryDelay   = 500 * time.Millisecond
+	// ackDepth is how many committed batches may wait for their sync
+	// while the writer applies the next.
+	ackDepth = 16
 )
 
 // Config is one Store's settings.
@@ -41,8 +44,9 @@ type Store struct {
 	metrics *metrics
 
 	writes  chan *writeReq
-	commits chan struct{} // signalled (never blocking) after each commit with changes
-	compact chan struct{} // wakes the compactor
+	acks    chan *ackBatch // committed batches, from the writer to the acker
+	commits chan struct{}  // signalled (never blocking) after each commit with changes
+	compact chan struct{}  // wakes the compactor
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -72,6 +76,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{
 		be: cfg.Backend, cfg: cfg, log: cfg.Logger,
 		writes:     make(chan *writeReq, cfg.MaxBatch),
+		acks:       make(chan *ackBatch, ackDepth),
 		commits:    make(chan struct{}, 1),
 		compact:    make(chan struct{}, 1),
 		stop:       make(chan struct{}),
@@ -91,8 +96,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.compactTo = compactRev
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.writer()
+	go s.acker()
 	go s.compactor()
 	s.kickCompactor()
 	return s, nil

@@ -33,6 +33,13 @@ func NewGenerator(seed uint64, keys int) *Generator {
 
 // Next returns the next request.
 func (g *Generator) Next() Op {
+	m := g.NextRequest()
+	return Op{Name: fmt.Sprintf("%T%s", m, describe(m)), Call: kvCall(m)}
+}
+
+// NextRequest returns the next request itself: a Put, Range, DeleteRange,
+// Txn or Compaction request.
+func (g *Generator) NextRequest() proto.Message {
 	g.compactAt = 0
 	var m proto.Message
 	switch n := g.r.IntN(100); {
@@ -47,7 +54,7 @@ func (g *Generator) Next() Op {
 	default:
 		m = g.compact()
 	}
-	return Op{Name: fmt.Sprintf("%T%s", m, describe(m)), Call: kvCall(m)}
+	return m
 }
 
 // Observe records etcd's answer to the last request from Next.

@@ -1,0 +1,367 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+// A write transaction keeps the keys it has read or written in memory and
+// buffers its writes, then writes them with a few multi-row statements: a
+// batch of N Puts costs a handful of statements instead of 3N (one round
+// trip each on PostgreSQL and MySQL).
+//
+//   - Single-key reads of the latest value are answered from the buffer when
+//     the key was prefetched, read or written before in the transaction.
+//   - Every other read (ranges, counts, history, lease keys, events) flushes
+//     the buffer first, so SQL sees the transaction's own writes.
+//   - The buffer is flushed before COMMIT.
+
+// bulkMaxRows is the largest number of rows of one multi-row statement;
+// statements for every power of two up to it are prepared at open.
+const bulkMaxRows = 64
+
+// bulkMaxBytes ends a multi-row statement early once its values reach it,
+// to stay well under MySQL's max_allowed_packet with large values.
+const bulkMaxBytes = 1 << 20
+
+// bulkSizes are the row counts of the prepared multi-row statements.
+var bulkSizes = func() []int {
+	var out []int
+	for n := 1; n <= bulkMaxRows; n *= 2 {
+		out = append(out, n)
+	}
+	return out
+}()
+
+// bulkStatements are the multi-row statements, one per size in bulkSizes.
+type bulkStatements struct {
+	insertLog []string
+	// upsertKV writes whole rows; updateKV leaves the lease column alone,
+	// for keys whose row exists with the same lease, so an index on lease
+	// is not rewritten.
+	upsertKV []string
+	updateKV []string
+	deleteKV []string
+	getKeys  []string
+}
+
+func newBulkStatements(d Dialect) bulkStatements {
+	var b bulkStatements
+	for _, n := range bulkSizes {
+		b.insertLog = append(b.insertLog, d.Rebind(`INSERT INTO strata_log (revision, sub, name, value, create_revision, version, lease, deleted, prev_revision) VALUES `+
+			placeholders(n, 9)))
+		kvRows := `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES ` + placeholders(n, 6)
+		b.upsertKV = append(b.upsertKV, d.Rebind(kvRows+d.UpsertKV(true)))
+		b.updateKV = append(b.updateKV, d.Rebind(kvRows+d.UpsertKV(false)))
+		b.deleteKV = append(b.deleteKV, d.Rebind("DELETE FROM strata_kv WHERE name IN "+placeholders(1, n)))
+		b.getKeys = append(b.getKeys, d.Rebind("SELECT "+kvCols+" FROM strata_kv WHERE name IN "+placeholders(1, n)))
+	}
+	return b
+}
+
+// all lists every statement, for preparing.
+func (b bulkStatements) all() []string {
+	return slices.Concat(b.insertLog, b.upsertKV, b.updateKV, b.deleteKV, b.getKeys)
+}
+
+// placeholders is "(?, ?), (?, ?)" for rows rows of cols columns.
+func placeholders(rows, cols int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+}
+
+// dbState is what the strata_kv table holds for a key, as far as the
+// transaction knows.
+type dbState uint8
+
+const (
+	dbUnknown dbState = iota // written without being read: the row may exist
+	dbAbsent
+	dbPresent // with lease dbLease
+)
+
+// bufKey is one key the write transaction knows.
+type bufKey struct {
+	kv      *kv.KeyValue // latest value as the transaction sees it; nil: not live
+	db      dbState
+	dbLease int64
+	dirty   bool // kv is not yet in strata_kv
+}
+
+// logRow is one buffered strata_log row.
+type logRow struct {
+	rev int64
+	c   kv.Change
+}
+
+// writeBuf is the buffer of one write transaction.
+type writeBuf struct {
+	keys  map[string]*bufKey
+	log   []logRow
+	dirty int // keys with dirty set
+}
+
+func (t *txn) buf() *writeBuf {
+	if t.wb == nil {
+		t.wb = &writeBuf{keys: map[string]*bufKey{}}
+	}
+	return t.wb
+}
+
+// cached returns the latest value of key when the transaction knows it.
+func (t *txn) cached(key []byte) (kv *kv.KeyValue, ok bool) {
+	if t.wb == nil {
+		return nil, false
+	}
+	k, ok := t.wb.keys[string(key)]
+	if !ok || k.kv == nil {
+		return nil, ok
+	}
+	// A copy: the caller may change its fields (keys_only drops the value).
+	return shallowCopy(k.kv), true
+}
+
+// shallowCopy copies v's fields; the byte slices are shared, never changed.
+func shallowCopy(v *kv.KeyValue) *kv.KeyValue {
+	return &kv.KeyValue{Key: v.Key, Value: v.Value, CreateRevision: v.CreateRevision,
+		ModRevision: v.ModRevision, Version: v.Version, Lease: v.Lease}
+}
+
+// remember records the latest value of key as read from strata_kv.
+func (t *txn) remember(key []byte, v *kv.KeyValue) {
+	k := &bufKey{kv: v, db: dbAbsent}
+	if v != nil {
+		k.db, k.dbLease = dbPresent, v.Lease
+	}
+	t.buf().keys[string(key)] = k
+}
+
+// Prefetch reads the latest values of keys not known yet, in as few
+// statements as the sizes allow, so the operations of a batch find them in
+// the buffer.
+func (t *txn) Prefetch(ctx context.Context, keys [][]byte) error {
+	if !t.write {
+		return nil
+	}
+	var want [][]byte
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if _, ok := t.cached(k); ok || seen[string(k)] {
+			continue
+		}
+		seen[string(k)] = true
+		want = append(want, k)
+	}
+	for len(want) > 0 {
+		n := chunk(len(want))
+		args := make([]any, n)
+		for i, k := range want[:n] {
+			args[i] = k
+		}
+		rows, err := t.query(ctx, t.s.bulk.getKeys[sizeIndex(n)], args...)
+		if err != nil {
+			return fmt.Errorf("sqlstore: prefetch: %w", err)
+		}
+		found, err := scanKVs(rows)
+		if err != nil {
+			return err
+		}
+		for _, k := range want[:n] {
+			t.remember(k, nil)
+		}
+		for _, v := range found {
+			t.remember(v.Key, v)
+		}
+		want = want[n:]
+	}
+	return nil
+}
+
+// chunk is the largest prepared size not above n.
+func chunk(n int) int {
+	size := 1
+	for size*2 <= n && size*2 <= bulkMaxRows {
+		size *= 2
+	}
+	return size
+}
+
+func sizeIndex(n int) int {
+	i := 0
+	for 1<<i < n {
+		i++
+	}
+	return i
+}
+
+// bufferAppend records the changes of revision rev in the buffer.
+func (t *txn) bufferAppend(rev int64, changes []kv.Change) {
+	b := t.buf()
+	for _, c := range changes {
+		b.log = append(b.log, logRow{rev: rev, c: c})
+		k, ok := b.keys[string(c.KV.Key)]
+		if !ok {
+			k = &bufKey{db: dbUnknown}
+			b.keys[string(c.KV.Key)] = k
+		}
+		if c.Deleted {
+			k.kv = nil
+		} else {
+			v := shallowCopy(c.KV)
+			v.ModRevision = rev
+			k.kv = normalize(v)
+		}
+		if !k.dirty {
+			k.dirty = true
+			b.dirty++
+		}
+	}
+}
+
+// flush writes the buffer: the log rows in order, then the final state of
+// every key written.
+func (t *txn) flush(ctx context.Context) error {
+	b := t.wb
+	if b == nil || (len(b.log) == 0 && b.dirty == 0) {
+		return nil
+	}
+	if err := t.flushLog(ctx, b.log); err != nil {
+		return err
+	}
+	b.log = b.log[:0]
+	if b.dirty == 0 {
+		return nil
+	}
+	var upserts, updates []*kv.KeyValue
+	var deletes [][]byte
+	names := make([]string, 0, b.dirty)
+	for name, k := range b.keys {
+		if k.dirty {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names) // a deterministic statement order
+	for _, name := range names {
+		k := b.keys[name]
+		switch {
+		case k.kv == nil && k.db != dbAbsent:
+			deletes = append(deletes, []byte(name))
+			k.db = dbAbsent
+		case k.kv == nil:
+		case k.db == dbPresent && k.dbLease == k.kv.Lease:
+			updates = append(updates, k.kv)
+		default:
+			upserts = append(upserts, k.kv)
+			k.db, k.dbLease = dbPresent, k.kv.Lease
+		}
+		k.dirty = false
+	}
+	b.dirty = 0
+	if err := t.flushKV(ctx, t.s.bulk.updateKV, updates); err != nil {
+		return err
+	}
+	if err := t.flushKV(ctx, t.s.bulk.upsertKV, upserts); err != nil {
+		return err
+	}
+	return t.flushDeletes(ctx, deletes)
+}
+
+// rowsBytes returns how many of the first rows fit one statement: at most
+// bulkMaxRows, and values under bulkMaxBytes unless it is the first row.
+func rowsFit(n int, size func(i int) int) int {
+	total := 0
+	for i := range min(n, bulkMaxRows) {
+		total += size(i)
+		if i > 0 && total > bulkMaxBytes {
+			return i
+		}
+	}
+	return min(n, bulkMaxRows)
+}
+
+func (t *txn) flushLog(ctx context.Context, rows []logRow) error {
+	for len(rows) > 0 {
+		n := chunk(rowsFit(len(rows), func(i int) int { return len(rows[i].c.KV.Value) + len(rows[i].c.KV.Key) }))
+		args := make([]any, 0, n*9)
+		for _, r := range rows[:n] {
+			deleted, value := 0, r.c.KV.Value
+			if r.c.Deleted {
+				deleted = 1
+			}
+			if value == nil {
+				value = []byte{}
+			}
+			args = append(args, r.rev, r.c.Sub, r.c.KV.Key, value, r.c.KV.CreateRevision, r.c.KV.Version, r.c.KV.Lease, deleted, r.c.PrevRevision)
+		}
+		if _, err := t.exec(ctx, t.s.bulk.insertLog[sizeIndex(n)], args...); err != nil {
+			return fmt.Errorf("sqlstore: append log: %w", err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+func (t *txn) flushKV(ctx context.Context, stmts []string, kvs []*kv.KeyValue) error {
+	for len(kvs) > 0 {
+		n := chunk(rowsFit(len(kvs), func(i int) int { return len(kvs[i].Value) + len(kvs[i].Key) }))
+		args := make([]any, 0, n*6)
+		for _, v := range kvs[:n] {
+			value := v.Value
+			if value == nil {
+				value = []byte{}
+			}
+			args = append(args, v.Key, value, v.CreateRevision, v.ModRevision, v.Version, v.Lease)
+		}
+		if _, err := t.exec(ctx, stmts[sizeIndex(n)], args...); err != nil {
+			return fmt.Errorf("sqlstore: update latest: %w", err)
+		}
+		kvs = kvs[n:]
+	}
+	return nil
+}
+
+func (t *txn) flushDeletes(ctx context.Context, keys [][]byte) error {
+	for len(keys) > 0 {
+		n := chunk(len(keys))
+		args := make([]any, n)
+		for i, k := range keys[:n] {
+			args[i] = k
+		}
+		if _, err := t.exec(ctx, t.s.bulk.deleteKV[sizeIndex(n)], args...); err != nil {
+			return fmt.Errorf("sqlstore: delete latest: %w", err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// getLatest answers a read of key's latest value in a write transaction
+// from the buffer, or reads and remembers it.
+func (t *txn) getLatest(ctx context.Context, key []byte) (*kv.KeyValue, error) {
+	if v, ok := t.cached(key); ok {
+		return v, nil
+	}
+	var v kv.KeyValue
+	err := t.queryRow(ctx, t.s.q.getKey, key).Scan(&v.Key, &v.Value, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease)
+	if errors.Is(err, sql.ErrNoRows) {
+		if t.write {
+			t.remember(key, nil)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get: %w", err)
+	}
+	got := normalize(&v)
+	if t.write {
+		t.remember(key, got)
+	}
+	return got, nil
+}
+
