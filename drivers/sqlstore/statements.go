@@ -55,11 +55,11 @@ func newStatements(d Dialect) statements {
 		rangeAtTo:       r("SELECT " + logCols + " FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere + " ORDER BY l.name LIMIT ?"),
 		countAt:         r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND" + atRevWhere),
 		countAtTo:       r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere),
-		getLease:    r("SELECT id, ttl FROM strata_lease WHERE id = ?"),
-		listLeases:  r("SELECT id, ttl FROM strata_lease ORDER BY id"),
-		leaseKeys:   r("SELECT name FROM strata_kv WHERE lease = ? ORDER BY name"),
-		putLease:    r("INSERT INTO strata_lease (id, ttl, expires_at) VALUES (?, ?, 0)"),
-		deleteLease: r("DELETE FROM strata_lease WHERE id = ?"),
+		getLease:        r("SELECT id, ttl FROM strata_lease WHERE id = ?"),
+		listLeases:      r("SELECT id, ttl FROM strata_lease ORDER BY id"),
+		leaseKeys:       r("SELECT name FROM strata_kv WHERE lease = ? ORDER BY name"),
+		putLease:        r("INSERT INTO strata_lease (id, ttl, expires_at) VALUES (?, ?, 0)"),
+		deleteLease:     r("DELETE FROM strata_lease WHERE id = ?"),
 		events: r(`SELECT l.revision, l.sub, l.name, l.value, l.create_revision, l.version, l.lease, l.deleted, l.prev_revision
 			FROM strata_log l WHERE l.revision > ? AND l.revision <= ? ORDER BY l.revision, l.sub LIMIT ?`),
 		// The previous value of an event is the key's value before the

@@ -30,10 +30,10 @@ type Config struct {
 
 // Store implements kv.Backend over SQL.
 type Store struct {
-	d   Dialect
-	wdb *sql.DB
-	rdb *sql.DB
-	log *slog.Logger
+	d    Dialect
+	wdb  *sql.DB
+	rdb  *sql.DB
+	log  *slog.Logger
 	q    statements
 	lq   leaseStatements
 	bulk bulkStatements

@@ -364,4 +364,3 @@ func (t *txn) getLatest(ctx context.Context, key []byte) (*kv.KeyValue, error) {
 	}
 	return got, nil
 }
-
