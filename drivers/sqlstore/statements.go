@@ -16,6 +16,7 @@ type statements struct {
 	rangeAtTo        string
 	countAt          string
 	countAtTo        string
+	deleteKV         string
 	getLease         string
 	listLeases       string
 	leaseKeys        string
@@ -55,6 +56,7 @@ func newStatements(d Dialect) statements {
 		rangeAtTo:       r("SELECT " + logCols + " FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere + " ORDER BY l.name LIMIT ?"),
 		countAt:         r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND" + atRevWhere),
 		countAtTo:       r("SELECT COUNT(*) FROM strata_log l WHERE l.name >= ? AND l.name < ? AND" + atRevWhere),
+		deleteKV:        r("DELETE FROM strata_kv WHERE name = ?"),
 		getLease:        r("SELECT id, ttl FROM strata_lease WHERE id = ?"),
 		listLeases:      r("SELECT id, ttl FROM strata_lease ORDER BY id"),
 		leaseKeys:       r("SELECT name FROM strata_kv WHERE lease = ? ORDER BY name"),

@@ -47,8 +47,11 @@ type bulkStatements struct {
 	// is not rewritten.
 	upsertKV []string
 	updateKV []string
-	deleteKV []string
-	getKeys  []string
+	// getKeys reads n keys as n single-key lookups joined by UNION ALL, not
+	// as "name IN (...)": PostgreSQL may plan a cached IN-list statement as
+	// a sequential scan when its table was small at planning time, while
+	// a lookup of one primary key is an index scan in every plan.
+	getKeys []string
 }
 
 func newBulkStatements(d Dialect) bulkStatements {
@@ -59,15 +62,14 @@ func newBulkStatements(d Dialect) bulkStatements {
 		kvRows := `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES ` + placeholders(n, 6)
 		b.upsertKV = append(b.upsertKV, d.Rebind(kvRows+d.UpsertKV(true)))
 		b.updateKV = append(b.updateKV, d.Rebind(kvRows+d.UpsertKV(false)))
-		b.deleteKV = append(b.deleteKV, d.Rebind("DELETE FROM strata_kv WHERE name IN "+placeholders(1, n)))
-		b.getKeys = append(b.getKeys, d.Rebind("SELECT "+kvCols+" FROM strata_kv WHERE name IN "+placeholders(1, n)))
+		b.getKeys = append(b.getKeys, d.Rebind(strings.TrimSuffix(strings.Repeat("SELECT "+kvCols+" FROM strata_kv WHERE name = ? UNION ALL ", n), " UNION ALL ")))
 	}
 	return b
 }
 
 // all lists every statement, for preparing.
 func (b bulkStatements) all() []string {
-	return slices.Concat(b.insertLog, b.upsertKV, b.updateKV, b.deleteKV, b.getKeys)
+	return slices.Concat(b.insertLog, b.upsertKV, b.updateKV, b.getKeys)
 }
 
 // placeholders is "(?, ?), (?, ?)" for rows rows of cols columns.
@@ -326,17 +328,13 @@ func (t *txn) flushKV(ctx context.Context, stmts []string, kvs []*kv.KeyValue) e
 	return nil
 }
 
+// flushDeletes removes keys from strata_kv one statement each (deletes
+// are rarer than puts; see getKeys for why not "name IN (...)").
 func (t *txn) flushDeletes(ctx context.Context, keys [][]byte) error {
-	for len(keys) > 0 {
-		n := chunk(len(keys))
-		args := make([]any, n)
-		for i, k := range keys[:n] {
-			args[i] = k
-		}
-		if _, err := t.exec(ctx, t.s.bulk.deleteKV[sizeIndex(n)], args...); err != nil {
+	for _, k := range keys {
+		if _, err := t.exec(ctx, t.s.q.deleteKV, k); err != nil {
 			return fmt.Errorf("sqlstore: delete latest: %w", err)
 		}
-		keys = keys[n:]
 	}
 	return nil
 }
