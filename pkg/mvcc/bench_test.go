@@ -54,3 +54,40 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkList5000 lists 5,000 keys (3 revisions each, 256-byte values)
+// in pages of 500, as Kubernetes lists: each op is the whole listing, with
+// count and more on every page, as the list workload of strata-bench.
+func BenchmarkList5000(b *testing.B) {
+	s, _ := newStore(b)
+	value := make([]byte, 256)
+	ctx := context.Background()
+	for rev := range 3 {
+		for i := range 5000 {
+			key := fmt.Appendf(nil, "/registry/list/%05d", i)
+			if _, err := s.Put(ctx, &pb.PutRequest{Key: key, Value: value}); err != nil {
+				b.Fatal(rev, err)
+			}
+		}
+	}
+	end := []byte("/registry/list0")
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for range b.N {
+		key := []byte("/registry/list/")
+		var at int64
+		for {
+			r, err := s.Range(ctx, &pb.RangeRequest{Key: key, RangeEnd: end, Limit: 500, Revision: at})
+			if err != nil {
+				b.Fatal(err)
+			}
+			at = r.Header.Revision
+			if !r.More {
+				break
+			}
+			key = append(r.Kvs[len(r.Kvs)-1].Key, 0)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
