@@ -15,7 +15,8 @@ import (
 // backend is an opened datastore.
 type backend struct {
 	kv.Backend
-	size server.Sizer
+	size  server.Sizer
+	usage server.UsageMeter
 	// identity is what names this datastore (for the cluster ID).
 	identity string
 	// maxKey is the longest key the datastore stores (0: no limit).
@@ -36,7 +37,8 @@ func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 			return nil, err
 		}
 		path, _, _ := sqlite.Path(dsn)
-		return &backend{Backend: st, size: sqlite.Maintenance{DB: st.DB(), Path: path}, identity: "sqlite:" + path}, nil
+		m := sqlite.Maintenance{DB: st.DB(), Path: path}
+		return &backend{Backend: st, size: m, usage: m, identity: "sqlite:" + path}, nil
 	case "postgres", "postgresql":
 		return serverBackend(postgres.Open(ctx, serverConfig(cfg)))
 	case "mysql":
@@ -70,6 +72,7 @@ func serverConfig(cfg Config) postgres.Config {
 type serverDriver interface {
 	kv.Backend
 	server.Sizer
+	server.UsageMeter
 	Identity() string
 	MaxKeyBytes() int
 }
@@ -79,5 +82,5 @@ func serverBackend[B serverDriver](b B, err error) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &backend{Backend: b, size: b, identity: b.Identity(), maxKey: b.MaxKeyBytes()}, nil
+	return &backend{Backend: b, size: b, usage: b, identity: b.Identity(), maxKey: b.MaxKeyBytes()}, nil
 }

@@ -29,4 +29,7 @@ func TestBackendKeepsItsCapabilities(t *testing.T) {
 		t.Error("sqlite maintenance does not expose Defragment and Snapshot")
 	}
 	var _ server.Sizer = be.size
+	if be.usage == nil {
+		t.Error("sqlite backend measures no usage: no quota would be enforced")
+	}
 }

@@ -32,7 +32,7 @@ var etcdNames = []string{
 // strataNames are Strata's own.
 var strataNames = []string{
 	"strata_mvcc_group_commit_operations", "strata_sql_duration_seconds", "strata_watch_poll_revision",
-	"strata_lease_expirer", "strata_lease_queued", "strata_auto_compactions_total",
+	"strata_lease_expirer", "strata_lease_queued", "strata_auto_compactions_total", "strata_quota_usage_bytes",
 }
 
 func get(t *testing.T, url string) (int, string) {

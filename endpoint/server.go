@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Registerer:      reg,
 
 		QuotaBackendBytes: cfg.QuotaBackendBytes,
-	}, server.Deps{Store: s.store, Size: be.size, Leases: s.leases, Watch: watchHub{s.watch},
+	}, server.Deps{Store: s.store, Size: be.size, Usage: be.usage, Leases: s.leases, Watch: watchHub{s.watch},
 		Hasher: s.store, Defrag: asDefrag(be.size), Snapshot: asSnapshot(be.size)})
 	if err != nil {
 		return nil, err

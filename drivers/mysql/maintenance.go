@@ -3,7 +3,14 @@ package mysql
 import (
 	"context"
 	"fmt"
+
+	"github.com/strata-db/strata/drivers/internal/usage"
+	"github.com/strata-db/strata/pkg/kv"
 )
+
+// Usage measures what the database holds for its users; the quota is held
+// against it.
+func (b *Backend) Usage(ctx context.Context) (kv.Usage, error) { return usage.Measure(ctx, b.DB()) }
 
 // Defragment rebuilds Strata's tables without the space of removed history
 // (OPTIMIZE TABLE, which InnoDB runs as an online rebuild).

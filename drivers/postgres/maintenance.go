@@ -3,7 +3,14 @@ package postgres
 import (
 	"context"
 	"fmt"
+
+	"github.com/strata-db/strata/drivers/internal/usage"
+	"github.com/strata-db/strata/pkg/kv"
 )
+
+// Usage measures what the database holds for its users; the quota is held
+// against it.
+func (b *Backend) Usage(ctx context.Context) (kv.Usage, error) { return usage.Measure(ctx, b.DB()) }
 
 // Defragment gives the space of removed history back to the database:
 // VACUUM of Strata's tables (run outside a transaction, as VACUUM must).

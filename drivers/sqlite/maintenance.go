@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/strata-db/strata/drivers/internal/usage"
+	"github.com/strata-db/strata/pkg/kv"
 )
 
 // Maintenance serves etcd's maintenance RPCs for one SQLite file: its
@@ -33,6 +36,18 @@ func (m Maintenance) Size(ctx context.Context) (total, inUse int64, err error) {
 		return 0, 0, err
 	}
 	return pages * pageSize, (pages - free) * pageSize, nil
+}
+
+// Usage measures what the database holds for its users (the quota is held
+// against it), on a connection of its own: the writer pool has one
+// connection, and writes go on while the log is read.
+func (m Maintenance) Usage(ctx context.Context) (kv.Usage, error) {
+	db, err := sql.Open("sqlite", "file:"+m.Path+"?_pragma=busy_timeout(30000)&_pragma=query_only(1)")
+	if err != nil {
+		return kv.Usage{}, fmt.Errorf("sqlite: open for usage: %w", err)
+	}
+	defer db.Close()
+	return usage.Measure(ctx, db)
 }
 
 // Defragment rebuilds the file without its free pages (VACUUM). Writes wait

@@ -76,3 +76,13 @@ type Lease struct {
 	ID  int64
 	TTL int64
 }
+
+// Usage is what a store holds for its users: the log rows kept (every
+// revision of every key not yet compacted away, tombstones included), the
+// bytes of their keys and values, and the leases granted. It is independent
+// of how the database lays those out on disk.
+type Usage struct {
+	Rows   int64
+	Bytes  int64
+	Leases int64
+}

@@ -20,6 +20,7 @@ type metrics struct {
 	isLeader      prometheus.Gauge
 	leaderChanges prometheus.Counter
 	quotaBytes    prometheus.Gauge
+	quotaUsage    prometheus.Gauge
 	version       *prometheus.GaugeVec
 	alarms        *prometheus.GaugeVec
 }
@@ -34,6 +35,8 @@ func newMetrics(s *Server, reg prometheus.Registerer) (*metrics, error) {
 			Help: "The number of leader changes seen."}),
 		quotaBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "etcd_server_quota_backend_bytes",
 			Help: "Current backend storage quota size in bytes."}),
+		quotaUsage: prometheus.NewGauge(prometheus.GaugeOpts{Name: "strata_quota_usage_bytes",
+			Help: "The usage the quota is held against (keys and values of every revision kept, plus etcd's per-write overheads), as last measured; measured only while a quota is enforced."}),
 		version: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "etcd_server_version",
 			Help: "Which version is running. 1 for 'server_version' label with current version."}, []string{"server_version"}),
 		alarms: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "etcd_debugging_server_alarms",
@@ -50,7 +53,7 @@ func newMetrics(s *Server, reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.hasLeader, m.isLeader, m.leaderChanges, m.quotaBytes,
-		m.version, m.alarms, &dbCollector{s: s}} {
+		m.quotaUsage, m.version, m.alarms, &dbCollector{s: s}} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("server: register metrics: %w", err)
 		}
@@ -62,6 +65,9 @@ func newMetrics(s *Server, reg prometheus.Registerer) (*metrics, error) {
 func (m *metrics) alarmChanged(a *pb.AlarmMember, delta int) {
 	m.alarms.WithLabelValues(strconv.FormatUint(a.MemberID, 16), a.Alarm.String()).Add(float64(delta))
 }
+
+// quotaMeasured keeps strata_quota_usage_bytes at the quota's last measure.
+func (m *metrics) quotaMeasured(bytes int64) { m.quotaUsage.Set(float64(bytes)) }
 
 // dbCollector reads the database size and key count at scrape time.
 type dbCollector struct{ s *Server }

@@ -37,9 +37,11 @@ type Config struct {
 	MaxTxnOps       int
 	// MaxKeyBytes is the longest key the datastore stores (0: no limit).
 	MaxKeyBytes int
-	// QuotaBackendBytes is the size past which writes are refused with
-	// "database space exceeded" and the NOSPACE alarm is raised. 0 (or
-	// negative) enforces none; Status then reports etcd's default quota.
+	// QuotaBackendBytes is the usage (Deps.Usage: the keys and values of
+	// every revision kept, plus etcd's per-write overheads) past which
+	// writes are refused with "database space exceeded" and the NOSPACE
+	// alarm is raised. 0 (or negative) enforces none; Status then reports
+	// etcd's default quota.
 	QuotaBackendBytes int64
 	Logger            *slog.Logger
 	// Registerer receives the server's metrics; nil registers none.
@@ -52,8 +54,11 @@ const raftTerm = 2
 // Deps are the parts the services consume.
 type Deps struct {
 	Store Store
-	// Size is optional.
+	// Size is optional; Status and the metrics report it.
 	Size Sizer
+	// Usage is optional; the quota is held against it, and without it no
+	// quota is enforced.
+	Usage UsageMeter
 	// Watch is the watch hub; nil leaves the Watch service unimplemented.
 	Watch WatchHub
 	// Leases is the lessor; nil leaves the Lease service unimplemented.
@@ -76,7 +81,7 @@ type Server struct {
 	defrag Defragmenter
 	snap   Snapshotter
 	log    *slog.Logger
-	// alarms are the raised alarms; quota admits writes by size.
+	// alarms are the raised alarms; quota admits writes by usage.
 	alarms  *alarms
 	quota   *quota
 	metrics *metrics
@@ -89,12 +94,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: deps.Store, size: deps.Size, watch: deps.Watch, leases: deps.Leases,
 		hasher: deps.Hasher, defrag: deps.Defrag, snap: deps.Snapshot, log: cfg.Logger,
-		quota: &quota{limit: cfg.QuotaBackendBytes, size: deps.Size}}
+		quota: &quota{limit: cfg.QuotaBackendBytes, meter: deps.Usage}}
 	var err error
 	if s.metrics, err = newMetrics(s, cfg.Registerer); err != nil {
 		return nil, err
 	}
 	s.alarms = newAlarms(s.metrics.alarmChanged)
+	s.quota.onMeasure = s.metrics.quotaMeasured
 	return s, nil
 }
 
