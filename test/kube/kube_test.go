@@ -5,13 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"database/sql"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,11 +17,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -37,8 +31,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-
-	"github.com/strata-db/strata/endpoint"
 )
 
 const (
@@ -79,7 +71,8 @@ func startAll() (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, closeStore, err := startStore(dir)
+	backend := os.Getenv(backendEnv)
+	addr, closeStore, err := StartStore(dir, backend, AdminDSN(backend))
 	if err != nil {
 		return nil, err
 	}
@@ -137,97 +130,6 @@ func startAll() (stop func(), err error) {
 		return nil, fmt.Errorf("%w (log: %s)", err, tail(filepath.Join(dir, "kube-apiserver.log")))
 	}
 	return stop, nil
-}
-
-// startStore starts the etcd API the apiserver stores in: Strata on the
-// backend under test, or for "etcd" a real embedded etcd, the reference.
-func startStore(dir string) (addr string, stop func(), err error) {
-	if os.Getenv(backendEnv) == "etcd" {
-		return startEtcd(filepath.Join(dir, "etcd"))
-	}
-	dsn, drop, err := datastore(dir)
-	if err != nil {
-		return "", nil, err
-	}
-	srv, err := endpoint.New(context.Background(), endpoint.Config{ListenAddress: "127.0.0.1:0", Endpoint: dsn})
-	if err != nil {
-		drop()
-		return "", nil, fmt.Errorf("strata: %w", err)
-	}
-	return srv.Addr(), func() { _ = srv.Close(); drop() }, nil
-}
-
-func startEtcd(dir string) (string, func(), error) {
-	c := embed.NewConfig()
-	c.Dir = dir
-	c.Logger, c.LogLevel, c.LogOutputs = "zap", "error", []string{"/dev/null"}
-	u, _ := url.Parse("http://127.0.0.1:0")
-	c.ListenClientUrls, c.AdvertiseClientUrls = []url.URL{*u}, []url.URL{*u}
-	c.ListenPeerUrls, c.AdvertisePeerUrls = []url.URL{*u}, []url.URL{*u}
-	c.InitialCluster = c.Name + "=" + u.String()
-	e, err := embed.StartEtcd(c)
-	if err != nil {
-		return "", nil, fmt.Errorf("etcd: %w", err)
-	}
-	select {
-	case <-e.Server.ReadyNotify():
-	case <-time.After(readyTimeout):
-		e.Close()
-		return "", nil, fmt.Errorf("etcd: not ready after %v", readyTimeout)
-	}
-	return e.Clients[0].Addr().String(), e.Close, nil
-}
-
-// datastore is the DSN of a fresh database for the backend under test,
-// and a func that drops it. Strata creates a PostgreSQL or MySQL database
-// named strata_kube_<random> on the server STRATA_TEST_POSTGRES /
-// STRATA_TEST_MYSQL names.
-func datastore(dir string) (dsn string, drop func(), err error) {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	name := "strata_kube_" + hex.EncodeToString(b[:])
-	switch backend := os.Getenv(backendEnv); backend {
-	case "", "sqlite":
-		return "sqlite://" + filepath.Join(dir, "state.db"), func() {}, nil
-	case "postgres":
-		admin := os.Getenv("STRATA_TEST_POSTGRES")
-		dsn, err := replaceDB(admin, "/"+name)
-		return dsn, func() { dropDB("pgx", admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") }, err
-	case "mysql":
-		admin := os.Getenv("STRATA_TEST_MYSQL")
-		dsn, err := replaceDB(admin, "/"+name)
-		return dsn, func() { dropDB("mysql", strings.TrimPrefix(admin, "mysql://"), "DROP DATABASE IF EXISTS "+name) }, err
-	default:
-		return "", nil, fmt.Errorf("backend %q: want sqlite, postgres or mysql", backend)
-	}
-}
-
-func dropDB(driver, admin, stmt string) {
-	db, err := sql.Open(driver, admin)
-	if err == nil {
-		_, err = db.Exec(stmt)
-		db.Close()
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "kube: %s: %v\n", stmt, err)
-	}
-}
-
-func replaceDB(dsn, path string) (string, error) {
-	i := strings.Index(dsn, "://")
-	if i < 0 {
-		return "", fmt.Errorf("DSN %q: no scheme", dsn)
-	}
-	rest := dsn[i+3:]
-	slash := strings.Index(rest, "/")
-	if slash < 0 {
-		return "", fmt.Errorf("DSN %q: no database part", dsn)
-	}
-	q := ""
-	if j := strings.Index(rest, "?"); j >= 0 {
-		q = rest[j:]
-	}
-	return dsn[:i+3] + rest[:slash] + path + q, nil
 }
 
 func freePort() (int, error) {
