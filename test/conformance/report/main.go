@@ -3,7 +3,10 @@
 //
 // A top-level test counts once: passed, failed or skipped. A test that
 // passed but whose subtests all skipped counts as skipped; one that started
-// and never ended (panic, timeout) counts as failed.
+// and never ended (panic, timeout) counts as failed. The suites of
+// bySubtest are one upstream test with a subtest per case: there every
+// innermost subtest counts once, and so does a test that failed on its own
+// (no subtest of it failed).
 package main
 
 import (
@@ -25,7 +28,7 @@ func main() {
 		suite      = flag.String("suite", "", "suite name of the log")
 		backend    = flag.String("backend", "", "backend name of the log")
 		markdown   = flag.Bool("markdown", false, "print docs/CONFORMANCE.md from -results")
-		suites     = flag.String("suites", "etcd k8s lin kube", "suites for -markdown")
+		suites     = flag.String("suites", "etcd k8s lin kube kubepath", "suites for -markdown")
 		backends   = flag.String("backends", "etcd sqlite postgres mysql", "backends for -markdown")
 		results    = flag.String("results", ".cache/conformance/results", "directory of SUITE-BACKEND.json logs")
 		allowKnown = flag.Bool("allow-known", false, "exit 0 if every failure is classified in -known (the score line is unchanged)")
@@ -48,7 +51,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: report -suite S -backend B LOG.json | report -markdown")
 		os.Exit(2)
 	}
-	r, err := readRun(flag.Arg(0))
+	r, err := readRun(flag.Arg(0), bySubtest[*suite])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
@@ -106,6 +109,10 @@ func knownFailures(r *run, suite, backend string, k known) bool {
 	return ok
 }
 
+// bySubtest are the suites scored by subtest: kubepath is Kubernetes'
+// TestEtcdStoragePath, one subtest per emulated version and resource.
+var bySubtest = map[string]bool{"kubepath": true}
+
 type status int
 
 const (
@@ -161,7 +168,8 @@ type event struct {
 
 var fileLine = regexp.MustCompile(`^\s+[\w.-]+\.go:\d+: `)
 
-func readRun(path string) (*run, error) {
+// readRun reads one go test -json log; bySub scores it by subtest.
+func readRun(path string, bySub bool) (*run, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -172,6 +180,7 @@ func readRun(path string) (*run, error) {
 		r.seconds = strings.TrimSpace(string(b))
 	}
 	byName := map[string]*test{}
+	subs := newSubtests()
 	pkgFailed, pkgOutput, buildOutput := false, []string{}, []string{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -195,6 +204,9 @@ func readRun(path string) (*run, error) {
 				pkgOutput = append(pkgOutput, strings.TrimRight(e.Output, "\n"))
 			}
 			continue
+		}
+		if bySub {
+			subs.event(e)
 		}
 		t := byName[top]
 		if t == nil {
@@ -223,6 +235,9 @@ func readRun(path string) (*run, error) {
 	for _, t := range r.tests {
 		finish(t)
 	}
+	if bySub {
+		r.tests = subs.units()
+	}
 	sort.Slice(r.tests, func(i, j int) bool { return r.tests[i].name < r.tests[j].name })
 	if len(r.tests) == 0 {
 		r.broken = "no tests ran"
@@ -237,6 +252,73 @@ func readRun(path string) (*run, error) {
 		r.broken = "package failed: " + firstLines(strings.Join(pkgOutput, "\n"), 3)
 	}
 	return r, nil
+}
+
+// subtests follows every test and subtest of a log by its full name, for
+// the suites scored by subtest.
+type subtests struct {
+	byName   map[string]*test
+	order    []*test           // as they started: a parent before its subtests
+	parent   map[string]string // test name -> its parent's
+	children map[string]bool   // tests that have subtests
+}
+
+func newSubtests() *subtests {
+	return &subtests{byName: map[string]*test{}, parent: map[string]string{}, children: map[string]bool{}}
+}
+
+func (s *subtests) event(e event) {
+	t := s.byName[e.Test]
+	if t == nil {
+		t = &test{name: e.Test, ran: map[string]bool{}, parents: map[string]bool{}}
+		s.byName[e.Test] = t
+		s.order = append(s.order, t)
+		if p := s.parentOf(e.Test); p != "" {
+			s.parent[e.Test] = p
+			s.children[p] = true
+		}
+	}
+	switch e.Action {
+	case "output":
+		t.output = append(t.output, strings.TrimRight(e.Output, "\n"))
+	case "pass", "fail", "skip":
+		t.ended = true
+		t.status = map[string]status{"pass": passed, "fail": failed, "skip": skipped}[e.Action]
+	}
+}
+
+// parentOf is the longest name of a test seen that name extends with
+// "/...": a subtest's own name may hold slashes ("apps/v1, Resource=...").
+func (s *subtests) parentOf(name string) string {
+	for i := strings.LastIndex(name, "/"); i > 0; i = strings.LastIndex(name[:i], "/") {
+		if s.byName[name[:i]] != nil {
+			return name[:i]
+		}
+	}
+	return ""
+}
+
+// units are what a suite scored by subtest counts: every innermost
+// subtest, and every test that failed with no failing unit below it (it
+// failed on its own, after its subtests).
+func (s *subtests) units() []*test {
+	failedBelow := map[string]bool{}
+	var out []*test
+	for i := len(s.order) - 1; i >= 0; i-- { // subtests before their parents
+		t := s.order[i]
+		finish(t)
+		leaf := !s.children[t.name]
+		if !leaf && (t.status != failed || failedBelow[t.name]) {
+			continue
+		}
+		out = append(out, t)
+		if t.status == failed {
+			for p := s.parent[t.name]; p != ""; p = s.parent[p] {
+				failedBelow[p] = true
+			}
+		}
+	}
+	return out
 }
 
 func finish(t *test) {
@@ -348,7 +430,7 @@ func writeMarkdown(w io.Writer, dir string, suites, backends []string, k known) 
 	runs := map[string]*run{}
 	for _, s := range suites {
 		for _, b := range backends {
-			r, err := readRun(filepath.Join(dir, s+"-"+b+".json"))
+			r, err := readRun(filepath.Join(dir, s+"-"+b+".json"), bySubtest[s])
 			if errors.Is(err, os.ErrNotExist) {
 				continue
 			}
@@ -497,6 +579,7 @@ const suiteIntro = `## Suites
 - **k8s**: the Kubernetes storage contract, every exported test of ` + "`k8s.io/apiserver/pkg/storage/testing`" + ` v0.36.3 (55, plus RunWatchSemantics again with ConcurrentWatchObjectDecode as upstream), through ` + "`k8s.io/apiserver/pkg/storage/etcd3`" + ` on a clientv3 to a fresh server per test, with the arguments etcd3's own tests pass (module ` + "`test/k8s`" + `). Compaction uses etcd3.Compact with the current version of compact_rev_key.
 - **lin**: 8 clients × 200 random Get, Range, Put, Delete, CAS Txn, two-key Txn, lease Grant, Put with lease and Revoke on three keys of an empty server, checked with porcupine against a sequential model of etcd (values, create/mod revisions, versions, leases, header revisions); on PostgreSQL and MySQL also 9 clients spread over three Strata servers sharing one database (` + "`test/lin`" + `).
 - **kube**: a real kube-apiserver (k8s.io/kubernetes v1.36.3, built once from the module proxy into .cache/conformance/bin, about 17 minutes on 2 busy cores) on a fresh Strata, RBAC on, compaction every 10 s: readiness, the bootstrap objects, ConfigMap create/update/conflict/delete, paginated list, watch, a CRD and its objects, the apiserver's compaction through compact_rev_key (` + "`test/kube`" + `).
+- **kubepath**: Kubernetes' own integration test ` + "`TestEtcdStoragePath`" + ` (` + "`k8s.io/kubernetes/test/integration/etcd`" + ` v1.36.3, its test binary built once from the module proxy through ` + "`test/kube`" + `'s module into .cache/conformance/bin) with ` + "`KUBE_INTEGRATION_ETCD_URL`" + ` on a fresh Strata: for each emulated version (1.33 to 1.36) an in-process kube-apiserver with every API on clears ` + "`/registry/`" + ` with a prefix delete, then creates one object of every resource it serves (and its prerequisites), reads it back from the etcd API at the key Kubernetes must store it under, checks its stored version and deletes it (` + "`test/kube/storagepath`" + `). Scored by subtest: every innermost subtest (one per version and resource) counts once, and so does a version's test when it fails on its own.
 
 `
 
@@ -507,6 +590,7 @@ const reproduce = `
 test/conformance/run etcd sqlite          # one suite, one backend
 test/conformance/run all all              # every suite on SQLite, PostgreSQL and MariaDB
 test/conformance/run k8s etcd             # the reference: a real etcd, same runner
+test/conformance/run kubepath postgres    # Kubernetes' TestEtcdStoragePath on PostgreSQL
 test/conformance/run all all --markdown > docs/CONFORMANCE.md
 test/conformance/run markdown > docs/CONFORMANCE.md          # from the kept logs
 CONFORMANCE_ALLOW_KNOWN=1 test/conformance/run etcd sqlite   # CI: only unclassified failures fail
