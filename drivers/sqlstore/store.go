@@ -36,6 +36,7 @@ type Store struct {
 	log  *slog.Logger
 	q    statements
 	lq   leaseStatements
+	aq   authStatements
 	bulk bulkStatements
 	// wstmts and rstmts are the prepared statements of each pool.
 	wstmts  *stmtCache
@@ -63,17 +64,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, errors.New("sqlstore: a Sync needs a write pool of exactly one connection")
 	}
 	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
-		lq: newLeaseStatements(cfg.Dialect), bulk: newBulkStatements(cfg.Dialect), wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose}
+		lq: newLeaseStatements(cfg.Dialect), aq: newAuthStatements(cfg.Dialect), bulk: newBulkStatements(cfg.Dialect),
+		wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose}
 	if cfg.Sync != nil {
 		s.gate = newSyncGate(cfg.Sync)
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.bulk.all()); err != nil {
+	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.aq, s.bulk.all()); err != nil {
 		return nil, err
 	}
-	if err := s.rstmts.prepare(ctx, s.rdb, s.q, s.lq); err != nil {
+	if err := s.rstmts.prepare(ctx, s.rdb, s.q, s.lq, s.aq); err != nil {
 		s.wstmts.close()
 		return nil, err
 	}

@@ -17,6 +17,7 @@ type Backend interface {
 
 // ReadTxn reads one snapshot.
 type ReadTxn interface {
+	AuthReadTxn
 	// Revisions returns the current and the compact revision.
 	Revisions(ctx context.Context) (current, compacted int64, err error)
 	// Range returns the live keys of r as of revision rev, in key order, at
@@ -43,6 +44,7 @@ type ReadTxn interface {
 // later reads of the same transaction.
 type WriteTxn interface {
 	ReadTxn
+	AuthWriteTxn
 	// Append writes the changes of revision rev: a log row each, and the
 	// latest-value table updated (or the key removed on delete).
 	Append(ctx context.Context, rev int64, changes []Change) error
