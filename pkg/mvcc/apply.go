@@ -8,11 +8,16 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/strata-db/strata/pkg/auth"
 	"github.com/strata-db/strata/pkg/kv"
 )
 
 // Op is one logical write: exactly one of Put, DeleteRange, Txn, Compaction,
-// LeaseGrant or LeaseRevoke is set. It is what a replicated log would carry.
+// LeaseGrant, LeaseRevoke or an auth operation (AuthEnable, AuthUserAdd,
+// ..., Authenticate) is set. It is what a replicated log would carry. The
+// header, as in etcd, names the user and auth revision of a client's
+// request; internal operations (lease expiry, automatic compaction) have
+// none.
 type Op = pb.InternalRaftRequest
 
 // errNoOp marks an Op with no operation in it.
@@ -25,7 +30,12 @@ var errNoOp = errors.New("mvcc: empty operation")
 func Apply(ctx context.Context, tx kv.WriteTxn, rev, compacted int64, op *Op) (resp proto.Message, newRev, newCompacted int64, err error) {
 	v := &view{ctx: ctx, tx: tx, w: tx, rev: rev, compacted: compacted}
 	newCompacted = compacted
+	if err := v.checkAuth(op); err != nil {
+		return nil, rev, compacted, err
+	}
 	switch {
+	case auth.IsOp(op):
+		resp, err = v.authOp(op)
 	case op.Put != nil:
 		if _, err = v.checkPut(op.Put); err == nil {
 			resp, err = v.putOp(op.Put)

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
+	"github.com/strata-db/strata/pkg/auth"
 	"github.com/strata-db/strata/pkg/kv"
 )
 
@@ -30,7 +31,11 @@ type Config struct {
 	MaxBatch int
 	// CompactBatch is how many revisions one compaction step covers.
 	CompactBatch int64
-	Logger       *slog.Logger
+	// Auth is the process's auth store: key writes from clients are
+	// checked against it, and auth operations keep it current. Nil checks
+	// nothing but the database (tests).
+	Auth   *auth.Store
+	Logger *slog.Logger
 	// Registerer receives the engine's metrics; nil registers none (and
 	// leaves backend calls untimed).
 	Registerer prometheus.Registerer
@@ -160,7 +165,7 @@ func (s *Store) Range(ctx context.Context, r *pb.RangeRequest) (resp *pb.RangeRe
 
 // Put writes one key.
 func (s *Store) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
-	resp, err := s.Write(ctx, &Op{Put: r})
+	resp, err := s.Write(ctx, opFor(ctx, &Op{Put: r}))
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +174,7 @@ func (s *Store) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, err
 
 // DeleteRange deletes a key or range.
 func (s *Store) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
-	resp, err := s.Write(ctx, &Op{DeleteRange: r})
+	resp, err := s.Write(ctx, opFor(ctx, &Op{DeleteRange: r}))
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +196,7 @@ func (s *Store) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, err
 		}
 		return resp, err
 	}
-	resp, err := s.Write(ctx, &Op{Txn: r})
+	resp, err := s.Write(ctx, opFor(ctx, &Op{Txn: r}))
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +241,7 @@ func (s *Store) LeaseGrant(ctx context.Context, id, ttl int64) (*pb.LeaseGrantRe
 
 // LeaseRevoke deletes a lease and its keys.
 func (s *Store) LeaseRevoke(ctx context.Context, id int64) (*pb.LeaseRevokeResponse, error) {
-	resp, err := s.Write(ctx, &Op{LeaseRevoke: &pb.LeaseRevokeRequest{ID: id}})
+	resp, err := s.Write(ctx, opFor(ctx, &Op{LeaseRevoke: &pb.LeaseRevokeRequest{ID: id}}))
 	if err != nil {
 		return nil, err
 	}

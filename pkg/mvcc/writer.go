@@ -9,6 +9,7 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/strata-db/strata/pkg/auth"
 	"github.com/strata-db/strata/pkg/kv"
 )
 
@@ -193,7 +194,7 @@ func (s *Store) applyAll(reqs []*writeReq, synced <-chan struct{}) (*committed, 
 	var fnDone time.Time
 	wait, err := s.write(wctx, func(tx kv.WriteTxn) error {
 		defer func() { fnDone = time.Now() }()
-		tx = s.metrics.writeTxn(tx)
+		tx = s.withAuth(s.metrics.writeTxn(tx))
 		ops := make([]*Op, len(reqs))
 		for i, req := range reqs {
 			ops[i] = req.op
@@ -295,7 +296,7 @@ func isLogical(err error) bool {
 			return true
 		}
 	}
-	return false
+	return auth.IsLogical(err)
 }
 
 // prefetchKeys lists the single keys whose latest value the operations
