@@ -25,6 +25,11 @@ const (
 	// DefaultWarningApplyDuration is etcd's --warning-apply-duration: a
 	// request slower than this is logged.
 	DefaultWarningApplyDuration = 100 * time.Millisecond
+	// DefaultAuthToken, DefaultAuthTokenTTL and DefaultBcryptCost are
+	// etcd's --auth-token, --auth-token-ttl and --bcrypt-cost.
+	DefaultAuthToken    = "simple"
+	DefaultAuthTokenTTL = 300 * time.Second
+	DefaultBcryptCost   = 10
 )
 
 // Config is everything needed to run one Strata server.
@@ -81,6 +86,15 @@ type Config struct {
 	// QuotaBackendBytes is etcd's --quota-backend-bytes; 0 (or negative)
 	// enforces no quota (Status then reports etcd's default of 2 GiB).
 	QuotaBackendBytes int64
+	// AuthToken is etcd's --auth-token: "simple" (the default; tokens are
+	// recorded in the database, so every server sharing it accepts them)
+	// or "jwt,pub-key=FILE,priv-key=FILE,sign-method=RS256,ttl=5m".
+	AuthToken string
+	// AuthTokenTTL is etcd's --auth-token-ttl: a simple token expires
+	// after this long unused (default 300 s).
+	AuthTokenTTL time.Duration
+	// BcryptCost is etcd's --bcrypt-cost for hashing passwords (default 10).
+	BcryptCost int
 	// Version is Strata's own version, for the logs.
 	Version string
 	// Logger receives the server's logs; nil discards them.
@@ -113,6 +127,15 @@ func (c Config) WithDefaults() Config {
 	if c.WarningApplyDuration == 0 {
 		c.WarningApplyDuration = DefaultWarningApplyDuration
 	}
+	if c.AuthToken == "" {
+		c.AuthToken = DefaultAuthToken
+	}
+	if c.AuthTokenTTL == 0 {
+		c.AuthTokenTTL = DefaultAuthTokenTTL
+	}
+	if c.BcryptCost == 0 {
+		c.BcryptCost = DefaultBcryptCost
+	}
 	if c.AutoCompactionMode == "" {
 		c.AutoCompactionMode = compactor.ModePeriodic
 	}
@@ -144,6 +167,12 @@ func (c Config) Validate() error {
 	}
 	if c.DatastoreMaxOpenConns < 0 || c.DatastoreMaxIdleConns < 0 || c.DatastoreConnMaxLifetime < 0 {
 		return errors.New("endpoint: datastore connection-pool settings must not be negative")
+	}
+	if c.AuthTokenTTL < 0 {
+		return errors.New("endpoint: --auth-token-ttl must be positive")
+	}
+	if c.BcryptCost < 4 || c.BcryptCost > 31 {
+		return fmt.Errorf("endpoint: --bcrypt-cost %d is outside [4, 31]", c.BcryptCost)
 	}
 	if c.PollInterval < 0 || c.ProgressNotifyInterval < 0 {
 		return fmt.Errorf("endpoint: intervals must be positive")

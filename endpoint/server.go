@@ -22,6 +22,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/strata-db/strata/pkg/auth"
 	"github.com/strata-db/strata/pkg/compactor"
 	"github.com/strata-db/strata/pkg/lease"
 	"github.com/strata-db/strata/pkg/mvcc"
@@ -47,8 +48,10 @@ type Server struct {
 	store *mvcc.Store
 	// leases is the lessor; it expires leases when it holds the expirer lock.
 	leases *lease.Lessor
-	grpc   *grpc.Server
-	lis    net.Listener
+	// auth is etcd's auth store as this process sees it.
+	auth *auth.Store
+	grpc *grpc.Server
+	lis  net.Listener
 
 	// watch is the watch poller and fan-out.
 	watch *watchpoll.Hub
@@ -98,7 +101,12 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.be = be
 	undo = append(undo, be.Close)
-	if s.store, err = mvcc.New(ctx, mvcc.Config{Backend: be.Backend, Logger: cfg.Logger, Registerer: reg}); err != nil {
+	if s.auth, err = auth.New(ctx, auth.Config{Backend: be.Backend, Token: cfg.AuthToken, TokenTTL: cfg.AuthTokenTTL,
+		BcryptCost: cfg.BcryptCost, PollInterval: cfg.PollInterval, Logger: cfg.Logger, Registerer: reg}); err != nil {
+		return nil, err
+	}
+	undo = append(undo, s.auth.Close)
+	if s.store, err = mvcc.New(ctx, mvcc.Config{Backend: be.Backend, Auth: s.auth, Logger: cfg.Logger, Registerer: reg}); err != nil {
 		return nil, err
 	}
 	undo = append(undo, s.store.Close)
@@ -152,8 +160,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Registerer:      reg,
 
 		QuotaBackendBytes: cfg.QuotaBackendBytes,
+		ClientCertAuth:    cfg.ClientCertAuth || cfg.TrustedCAFile != "",
 	}, server.Deps{Store: s.store, Size: be.size, Usage: be.usage, Leases: s.leases, Watch: watchHub{s.watch},
-		Hasher: s.store, Defrag: asDefrag(be.size), Snapshot: asSnapshot(be.size)})
+		Hasher: s.store, Defrag: asDefrag(be.size), Snapshot: asSnapshot(be.size), Auth: s.auth})
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +255,7 @@ func (s *Server) Close() error {
 			<-done
 		}
 		s.wg.Wait()
-		s.closeErr = errors.Join(s.leases.Close(), s.store.Close(), s.be.Close())
+		s.closeErr = errors.Join(s.leases.Close(), s.store.Close(), s.auth.Close(), s.be.Close())
 	})
 	return s.closeErr
 }

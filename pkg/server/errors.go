@@ -19,6 +19,9 @@ func toGRPC(err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
+	if g, ok := authToGRPC(err); ok {
+		return g
+	}
 	switch {
 	case errors.Is(err, kv.ErrCompacted):
 		return rpctypes.ErrGRPCCompacted

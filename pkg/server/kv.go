@@ -6,6 +6,8 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/strata-db/strata/pkg/auth"
 )
 
 // kvService is etcd's KV service.
@@ -20,11 +22,16 @@ type kvService struct {
 const raftID = uint64(1) << 63
 
 // checkSize refuses a write larger than --max-request-bytes, as etcd refuses
-// a proposal that large.
+// a proposal that large (its header names the user, as etcd's does).
 func (s *Server) checkSize(ir *pb.InternalRaftRequest) error {
-	ir.Header = &pb.RequestHeader{ID: raftID}
+	h := ir.Header
+	sized := &pb.RequestHeader{ID: raftID}
+	if h != nil {
+		sized.Username, sized.AuthRevision = h.Username, h.AuthRevision
+	}
+	ir.Header = sized
 	n := proto.Size(ir)
-	ir.Header = nil
+	ir.Header = h
 	if n > s.cfg.MaxRequestBytes {
 		return rpctypes.ErrGRPCRequestTooLarge
 	}
@@ -35,9 +42,15 @@ func (k *kvService) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeRes
 	if err := checkRange(r); err != nil {
 		return nil, err
 	}
-	resp, err := k.s.store.Range(ctx, r)
+	var resp *pb.RangeResponse
+	err := k.s.serialize(ctx, func(st *auth.State, ai *auth.Info) error {
+		return st.IsRangePermitted(ai, r.Key, r.RangeEnd)
+	}, func() (err error) {
+		resp, err = k.s.store.Range(ctx, r)
+		return toGRPC(err)
+	})
 	if err != nil {
-		return nil, toGRPC(err)
+		return nil, err
 	}
 	return resp, k.s.fill(ctx, resp.Header)
 }
@@ -52,7 +65,11 @@ func (k *kvService) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse,
 	if err := k.s.checkKeySize(r, nil); err != nil {
 		return nil, err
 	}
-	if err := k.s.checkSize(&pb.InternalRaftRequest{Put: r}); err != nil {
+	ctx, err := k.s.withAuth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.s.checkSize(&pb.InternalRaftRequest{Header: auth.RequestHeader(ctx), Put: r}); err != nil {
 		return nil, err
 	}
 	if err := k.s.checkCapped(costPut(r)); err != nil {
@@ -69,7 +86,11 @@ func (k *kvService) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (
 	if err := checkDelete(r); err != nil {
 		return nil, err
 	}
-	if err := k.s.checkSize(&pb.InternalRaftRequest{DeleteRange: r}); err != nil {
+	ctx, err := k.s.withAuth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.s.checkSize(&pb.InternalRaftRequest{Header: auth.RequestHeader(ctx), DeleteRange: r}); err != nil {
 		return nil, err
 	}
 	resp, err := k.s.store.DeleteRange(ctx, r)
@@ -95,7 +116,14 @@ func (k *kvService) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse,
 	if err := k.s.checkKeySize(nil, r); err != nil {
 		return nil, err
 	}
-	if err := k.s.checkSize(&pb.InternalRaftRequest{Txn: r}); err != nil {
+	if txnReadOnly(r) {
+		return k.readTxn(ctx, r)
+	}
+	ctx, err := k.s.withAuth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.s.checkSize(&pb.InternalRaftRequest{Header: auth.RequestHeader(ctx), Txn: r}); err != nil {
 		return nil, err
 	}
 	if err := k.s.checkCapped(costTxn(r)); err != nil {
@@ -108,7 +136,43 @@ func (k *kvService) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse,
 	return resp, k.s.fill(ctx, resp.Header)
 }
 
+// readTxn serves a Txn of ranges only outside the writer, checked as etcd
+// checks it (doSerialize with checkTxnPermission).
+func (k *kvService) readTxn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, error) {
+	var resp *pb.TxnResponse
+	err := k.s.serialize(ctx, func(st *auth.State, ai *auth.Info) error {
+		return st.CheckTxn(ai, r, noLeaseKeys)
+	}, func() (err error) {
+		resp, err = k.s.store.Txn(ctx, r)
+		return toGRPC(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, k.s.fill(ctx, resp.Header)
+}
+
+// noLeaseKeys serves a check that never looks at a lease (a Txn of
+// ranges only).
+func noLeaseKeys(int64) ([][]byte, error) { return nil, nil }
+
+// txnReadOnly is etcd's IsTxnReadonly: no operation of either branch
+// writes (nested Txns count as writes, as in etcd).
+func txnReadOnly(r *pb.TxnRequest) bool {
+	for _, ops := range [][]*pb.RequestOp{r.Success, r.Failure} {
+		for _, u := range ops {
+			if u.GetRequestRange() == nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (k *kvService) Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.CompactionResponse, error) {
+	if err := k.s.requireAdmin(ctx); err != nil {
+		return nil, err
+	}
 	resp, err := k.s.store.Compact(ctx, r)
 	if err != nil {
 		return nil, toGRPC(err)

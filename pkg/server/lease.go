@@ -8,6 +8,7 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc"
 
+	"github.com/strata-db/strata/pkg/auth"
 	"github.com/strata-db/strata/pkg/kv"
 )
 
@@ -42,6 +43,9 @@ func (ls *leaseService) LeaseGrant(ctx context.Context, r *pb.LeaseGrantRequest)
 	if err := ls.s.checkQuota(ctx, leaseOverhead); err != nil {
 		return nil, err
 	}
+	if err := ls.s.requireAuthInfo(ctx); err != nil {
+		return nil, err
+	}
 	if err := ls.s.checkCapped(leaseOverhead); err != nil {
 		return nil, err
 	}
@@ -53,6 +57,13 @@ func (ls *leaseService) LeaseGrant(ctx context.Context, r *pb.LeaseGrantRequest)
 }
 
 func (ls *leaseService) LeaseRevoke(ctx context.Context, r *pb.LeaseRevokeRequest) (*pb.LeaseRevokeResponse, error) {
+	if err := ls.s.requireAuthInfo(ctx); err != nil {
+		return nil, err
+	}
+	ctx, err := ls.s.withAuth(ctx)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := ls.l.Revoke(ctx, r.ID)
 	if err != nil {
 		return nil, toGRPC(err)
@@ -63,12 +74,27 @@ func (ls *leaseService) LeaseRevoke(ctx context.Context, r *pb.LeaseRevokeReques
 // LeaseTimeToLive answers an unknown lease with TTL -1, not an error, as
 // etcd does.
 func (ls *leaseService) LeaseTimeToLive(ctx context.Context, r *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
+	if err := ls.s.requireAuthInfo(ctx); err != nil {
+		return nil, err
+	}
+	var rev uint64
+	if r.Keys {
+		var err error
+		if rev, err = ls.s.checkLeaseRead(ctx, []int64{r.ID}); err != nil {
+			return nil, err
+		}
+	}
 	resp, err := ls.l.TimeToLive(ctx, r.ID, r.Keys)
 	if errors.Is(err, kv.ErrLeaseNotFound) {
 		resp, err = &pb.LeaseTimeToLiveResponse{Header: &pb.ResponseHeader{}, ID: r.ID, TTL: -1}, nil
 	}
 	if err != nil {
 		return nil, toGRPC(err)
+	}
+	if r.Keys {
+		if st := ls.s.auth.State(); st.Enabled && st.Revision != rev {
+			return nil, toGRPC(auth.ErrAuthOldRevision)
+		}
 	}
 	return resp, ls.s.fill(ctx, resp.Header)
 }
@@ -77,6 +103,17 @@ func (ls *leaseService) LeaseLeases(ctx context.Context, _ *pb.LeaseLeasesReques
 	resp, err := ls.l.Leases(ctx)
 	if err != nil {
 		return nil, toGRPC(err)
+	}
+	ids := make([]int64, len(resp.Leases))
+	for i, l := range resp.Leases {
+		ids[i] = l.ID
+	}
+	rev, err := ls.s.checkLeaseRead(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	if st := ls.s.auth.State(); st.Enabled && st.Revision != rev {
+		return nil, toGRPC(auth.ErrAuthOldRevision)
 	}
 	return resp, ls.s.fill(ctx, resp.Header)
 }
@@ -97,6 +134,9 @@ func (ls *leaseService) LeaseKeepAlive(stream pb.Lease_LeaseKeepAliveServer) err
 		}
 		h, err := ls.s.header(ctx)
 		if err != nil {
+			return err
+		}
+		if err := ls.s.checkLeaseRenew(ctx, req.ID); err != nil {
 			return err
 		}
 		ttl, err := ls.l.Renew(ctx, req.ID)

@@ -2,12 +2,15 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"math"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/strata-db/strata/pkg/auth"
 )
 
 // initialStreamChunk is the size of the first chunk of a RangeStream, as
@@ -29,6 +32,13 @@ func (k *kvService) RangeStream(r *pb.RangeRequest, rs pb.KV_RangeStreamServer) 
 	}
 	ctx := rs.Context()
 	r = proto.Clone(r).(*pb.RangeRequest)
+	return k.s.serialize(ctx, func(st *auth.State, ai *auth.Info) error {
+		return st.IsRangePermitted(ai, r.Key, r.RangeEnd)
+	}, func() error { return k.rangeStream(ctx, r, rs) })
+}
+
+// rangeStream sends the chunks of r.
+func (k *kvService) rangeStream(ctx context.Context, r *pb.RangeRequest, rs pb.KV_RangeStreamServer) error {
 	send := func(out *pb.RangeResponse) error {
 		if out.Header != nil {
 			rev := out.Header.Revision

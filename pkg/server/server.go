@@ -2,11 +2,16 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/strata-db/strata/pkg/auth"
+	"github.com/strata-db/strata/pkg/kv"
 )
 
 // Store is what the services need from the engine.
@@ -17,6 +22,16 @@ type Store interface {
 	Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, error)
 	Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.CompactionResponse, error)
 	CurrentRevision(ctx context.Context) (current, compacted int64, err error)
+	Operator
+	// Lease reads a lease and the keys attached to it (for the permission
+	// checks of the Lease service).
+	Lease(ctx context.Context, id int64) (l *kv.Lease, keys [][]byte, rev int64, err error)
+}
+
+// Operator runs one logical operation through the engine's writer: the
+// auth operations, which have no request method of their own.
+type Operator interface {
+	Write(ctx context.Context, op *pb.InternalRaftRequest) (proto.Message, error)
 }
 
 // Sizer is the optional backend capability that reports its size on disk.
@@ -43,7 +58,11 @@ type Config struct {
 	// alarm is raised. 0 (or negative) enforces none; Status then reports
 	// etcd's default quota.
 	QuotaBackendBytes int64
-	Logger            *slog.Logger
+	// ClientCertAuth makes the common name of a verified client certificate
+	// the user of a request that carries no token (etcd's
+	// --client-cert-auth).
+	ClientCertAuth bool
+	Logger         *slog.Logger
 	// Registerer receives the server's metrics; nil registers none.
 	Registerer prometheus.Registerer
 }
@@ -68,6 +87,8 @@ type Deps struct {
 	Hasher   Hasher
 	Defrag   Defragmenter
 	Snapshot Snapshotter
+	// Auth is the process's auth store (required).
+	Auth *auth.Store
 }
 
 // Server holds the services.
@@ -80,6 +101,8 @@ type Server struct {
 	hasher Hasher
 	defrag Defragmenter
 	snap   Snapshotter
+	auth   *auth.Store
+	ops    Operator
 	log    *slog.Logger
 	// alarms are the raised alarms; quota admits writes by usage.
 	alarms  *alarms
@@ -92,8 +115,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if deps.Store == nil || deps.Auth == nil {
+		return nil, errors.New("server: a store and an auth store are required")
+	}
 	s := &Server{cfg: cfg, store: deps.Store, size: deps.Size, watch: deps.Watch, leases: deps.Leases,
-		hasher: deps.Hasher, defrag: deps.Defrag, snap: deps.Snapshot, log: cfg.Logger,
+		hasher: deps.Hasher, defrag: deps.Defrag, snap: deps.Snapshot, auth: deps.Auth, ops: deps.Store, log: cfg.Logger,
 		quota: &quota{limit: cfg.QuotaBackendBytes, meter: deps.Usage}}
 	var err error
 	if s.metrics, err = newMetrics(s, cfg.Registerer); err != nil {
@@ -116,8 +142,8 @@ func (s *Server) quotaReported() int64 {
 // Register adds etcd's services to g.
 func (s *Server) Register(g *grpc.Server) {
 	pb.RegisterKVServer(g, &kvService{s: s})
-	pb.RegisterMaintenanceServer(g, &maintenanceService{s: s})
-	pb.RegisterClusterServer(g, &clusterService{s: s})
+	pb.RegisterMaintenanceServer(g, authMaintenance{&maintenanceService{s: s}})
+	pb.RegisterClusterServer(g, authCluster{&clusterService{s: s}})
 	pb.RegisterAuthServer(g, &authService{s: s})
 	s.registerWatch(g)
 	s.registerLease(g)

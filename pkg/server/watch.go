@@ -34,6 +34,10 @@ type WatchStream interface {
 	Next(ctx context.Context) (resp *pb.WatchResponse, fragment bool, err error)
 	// Close cancels the stream's watches.
 	Close()
+	// Refuse answers a create request the server turned down (permission
+	// denied) as etcd does, in order with the stream's other responses: a
+	// created and cancelled response with watch ID -1 and the reason.
+	Refuse(ctx context.Context, reason string) error
 }
 
 type watchService struct {
@@ -88,6 +92,12 @@ func (ws *watchService) recvLoop(ctx context.Context, gs pb.Watch_WatchServer, s
 		}
 		if err != nil {
 			return err
+		}
+		if reason := ws.s.watchRefusal(ctx, req); reason != "" {
+			if err := st.Refuse(ctx, reason); err != nil {
+				return err
+			}
+			continue
 		}
 		if err := st.Handle(ctx, req); err != nil {
 			return err
