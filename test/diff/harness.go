@@ -32,6 +32,7 @@ type Side struct {
 	Lease       pb.LeaseClient
 	Cluster     pb.ClusterClient
 	Maintenance pb.MaintenanceClient
+	Auth        pb.AuthClient
 }
 
 // Dial connects to endpoint without client-side message size limits, so
@@ -58,6 +59,7 @@ func Dial(t testing.TB, name, endpoint string) *Side {
 		Lease:       pb.NewLeaseClient(conn),
 		Cluster:     pb.NewClusterClient(conn),
 		Maintenance: pb.NewMaintenanceClient(conn),
+		Auth:        pb.NewAuthClient(conn),
 	}
 }
 
