@@ -147,3 +147,142 @@ func CompactCall(rev int64) Call {
 		return s.KV.Compact(ctx, &pb.CompactionRequest{Revision: rev, Physical: true})
 	})
 }
+
+// Lease, maintenance, cluster and watch calls.
+
+func LeaseGrantCall(id, ttl int64) Call {
+	return authCall(func(ctx context.Context, s *Side) (*pb.LeaseGrantResponse, error) {
+		return s.Lease.LeaseGrant(ctx, &pb.LeaseGrantRequest{ID: id, TTL: ttl})
+	})
+}
+
+func LeaseRevokeCall(id int64) Call {
+	return authCall(func(ctx context.Context, s *Side) (*pb.LeaseRevokeResponse, error) {
+		return s.Lease.LeaseRevoke(ctx, &pb.LeaseRevokeRequest{ID: id})
+	})
+}
+
+// LeaseTTLCall asks for a lease's TTL; the remaining TTL is cleared, as it
+// ticks on its own.
+func LeaseTTLCall(id int64, keys bool) Call {
+	return authCall(func(ctx context.Context, s *Side) (*pb.LeaseTimeToLiveResponse, error) {
+		r, err := s.Lease.LeaseTimeToLive(ctx, &pb.LeaseTimeToLiveRequest{ID: id, Keys: keys})
+		if r != nil && r.TTL > 0 {
+			r.TTL = 1
+		}
+		return r, err
+	})
+}
+
+func LeaseLeasesCall() Call {
+	return authCall(func(ctx context.Context, s *Side) (*pb.LeaseLeasesResponse, error) {
+		return s.Lease.LeaseLeases(ctx, &pb.LeaseLeasesRequest{})
+	})
+}
+
+// KeepAliveCall sends one keepalive on a fresh stream and returns the
+// answer or the error that ended the stream.
+func KeepAliveCall(id int64) Call {
+	return authCall(func(ctx context.Context, s *Side) (*pb.LeaseKeepAliveResponse, error) {
+		st, err := s.Lease.LeaseKeepAlive(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer st.CloseSend()
+		if err := st.Send(&pb.LeaseKeepAliveRequest{ID: id}); err != nil {
+			return nil, err
+		}
+		r, err := st.Recv()
+		if r != nil && r.TTL > 0 {
+			r.TTL = 1
+		}
+		return r, err
+	})
+}
+
+// Shape calls answer only whether the call succeeded (their answers hold
+// sizes, hashes and versions that differ between two servers).
+
+func shape[R proto.Message](f func(ctx context.Context, s *Side) (R, error)) Call {
+	return func(ctx context.Context, s *Side) (proto.Message, error) {
+		if _, err := f(ctx, s); err != nil {
+			return nil, err
+		}
+		return &pb.ResponseHeader{}, nil
+	}
+}
+
+func StatusShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.StatusResponse, error) {
+		return s.Maintenance.Status(ctx, &pb.StatusRequest{})
+	})
+}
+
+func HashKVShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.HashKVResponse, error) {
+		return s.Maintenance.HashKV(ctx, &pb.HashKVRequest{})
+	})
+}
+
+func DefragShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.DefragmentResponse, error) {
+		return s.Maintenance.Defragment(ctx, &pb.DefragmentRequest{})
+	})
+}
+
+func MemberListShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.MemberListResponse, error) {
+		return s.Cluster.MemberList(ctx, &pb.MemberListRequest{})
+	})
+}
+
+func MemberAddShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.MemberAddResponse, error) {
+		return s.Cluster.MemberAdd(ctx, &pb.MemberAddRequest{PeerURLs: []string{"http://127.0.0.1:1"}})
+	})
+}
+
+func MoveLeaderShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.MoveLeaderResponse, error) {
+		return s.Maintenance.MoveLeader(ctx, &pb.MoveLeaderRequest{TargetID: 1})
+	})
+}
+
+// SnapshotShape reads the first message of a snapshot.
+func SnapshotShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.SnapshotResponse, error) {
+		st, err := s.Maintenance.Snapshot(ctx, &pb.SnapshotRequest{})
+		if err != nil {
+			return nil, err
+		}
+		return st.Recv()
+	})
+}
+
+func AlarmCall(action pb.AlarmRequest_AlarmAction) Call {
+	return authCall(func(ctx context.Context, s *Side) (*pb.AlarmResponse, error) {
+		return s.Maintenance.Alarm(ctx, &pb.AlarmRequest{Action: action, Alarm: pb.AlarmType_NOSPACE})
+	})
+}
+
+// WatchCreateCall opens a stream, creates one watch and returns the first
+// response (the created one, or etcd's refusal). A watch created is
+// cancelled by closing the stream.
+func WatchCreateCall(r *pb.WatchCreateRequest) Call {
+	return authCall(func(ctx context.Context, s *Side) (*pb.WatchResponse, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		st, err := s.Watch.Watch(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Send(&pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: r}}); err != nil {
+			return nil, err
+		}
+		resp, err := st.Recv()
+		if resp != nil && !resp.Canceled {
+			resp.WatchId = 0 // IDs are the servers' to choose
+		}
+		return resp, err
+	})
+}
