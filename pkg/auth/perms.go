@@ -4,110 +4,37 @@ import (
 	"bytes"
 
 	"go.etcd.io/etcd/api/v3/authpb"
+	"go.etcd.io/etcd/pkg/v3/adt"
 )
 
 // The permission checks follow etcd's interval rules (auth/range_perm_cache.go):
-// a key range is [begin, end) with an empty end standing for +infinity, the
-// largest key ("affine" comparison); a single key k is [k, k+"\x00"); an
-// end of "\x00" in a permission or a request is open-ended.
-
-// ivl is one half-open key interval; an empty end is +infinity.
-type ivl struct{ begin, end []byte }
-
-// affine compares keys with an empty key larger than every other one.
-func affine(a, b []byte) int {
-	switch {
-	case len(a) == 0 && len(b) == 0:
-		return 0
-	case len(a) == 0:
-		return 1
-	case len(b) == 0:
-		return -1
-	}
-	return bytes.Compare(a, b)
-}
-
-// overlaps is etcd's adt.Interval.Compare == 0: neither interval lies
-// wholly left or right of the other.
-func (q ivl) overlaps(p ivl) bool {
-	if affine(q.begin, p.begin) < 0 && affine(q.end, p.begin) <= 0 {
-		return false
-	}
-	return affine(q.begin, p.end) < 0
-}
-
-func point(key []byte) ivl {
-	end := make([]byte, len(key)+1)
-	copy(end, key)
-	return ivl{begin: key, end: end}
-}
+// a key range is [begin, end) with an empty end standing for +infinity;
+// a single key k is [k, k+"\x00"); an end of "\x00" in a permission or a
+// request is open-ended. The intervals live in etcd's own interval tree
+// (go.etcd.io/etcd/pkg/v3/adt), inserted in etcd's order, so that every
+// answer is etcd's, down to requests whose end lies below their key (the
+// tree prunes those by its shape).
 
 func isOpenEnded(end []byte) bool { return len(end) == 1 && end[0] == 0 }
 
 // permIvl is the interval a stored permission covers.
-func permIvl(p *authpb.Permission) ivl {
+func permIvl(p *authpb.Permission) adt.Interval {
 	if len(p.RangeEnd) == 0 {
-		return point(p.Key)
+		return adt.NewBytesAffinePoint(p.Key)
 	}
 	if isOpenEnded(p.RangeEnd) {
-		return ivl{begin: p.Key}
+		return adt.NewBytesAffineInterval(p.Key, nil)
 	}
-	return ivl{begin: p.Key, end: p.RangeEnd}
-}
-
-// permSet is the union of one user's permissions of one kind, sorted by
-// begin (ties keep grant order), as etcd's interval tree visits them.
-type permSet []ivl
-
-func (s *permSet) add(v ivl) {
-	i := len(*s)
-	for i > 0 && affine((*s)[i-1].begin, v.begin) > 0 {
-		i--
-	}
-	*s = append(*s, ivl{})
-	copy((*s)[i+1:], (*s)[i:])
-	(*s)[i] = v
-}
-
-// intersects reports whether any interval of s overlaps q (etcd's
-// IntervalTree.Intersects, for single keys).
-func (s permSet) intersects(q ivl) bool {
-	for _, p := range s {
-		if q.overlaps(p) {
-			return true
-		}
-	}
-	return false
-}
-
-// contains reports whether the intervals of s that overlap q cover it
-// without a gap (etcd's IntervalTree.Contains, for ranges).
-func (s permSet) contains(q ivl) bool {
-	var minBegin, maxEnd []byte
-	seen := false
-	for _, p := range s {
-		if !q.overlaps(p) {
-			continue
-		}
-		if !seen {
-			minBegin, maxEnd, seen = p.begin, p.end, true
-			continue
-		}
-		if affine(maxEnd, p.begin) < 0 {
-			return false
-		}
-		if affine(p.end, maxEnd) > 0 {
-			maxEnd = p.end
-		}
-	}
-	return seen && affine(maxEnd, q.end) >= 0 && affine(minBegin, q.begin) <= 0
+	return adt.NewBytesAffineInterval(p.Key, p.RangeEnd)
 }
 
 // userPerms are one user's merged read and write permissions.
-type userPerms struct{ read, write permSet }
+type userPerms struct{ read, write adt.IntervalTree }
 
+// mergePerms is etcd's getMergedPerms: the user's roles in order, each
+// role's permissions in order.
 func mergePerms(u *authpb.User, roles map[string]*authpb.Role) *userPerms {
-	up := &userPerms{}
+	up := &userPerms{read: adt.NewIntervalTree(), write: adt.NewIntervalTree()}
 	for _, name := range u.Roles {
 		r := roles[name]
 		if r == nil {
@@ -117,12 +44,12 @@ func mergePerms(u *authpb.User, roles map[string]*authpb.Role) *userPerms {
 			v := permIvl(p)
 			switch p.PermType {
 			case authpb.READWRITE:
-				up.read.add(v)
-				up.write.add(v)
+				up.read.Insert(v, struct{}{})
+				up.write.Insert(v, struct{}{})
 			case authpb.READ:
-				up.read.add(v)
+				up.read.Insert(v, struct{}{})
 			case authpb.WRITE:
-				up.write.add(v)
+				up.write.Insert(v, struct{}{})
 			}
 		}
 	}
@@ -132,17 +59,17 @@ func mergePerms(u *authpb.User, roles map[string]*authpb.Role) *userPerms {
 // permitted is etcd's isRangeOpPermitted: a single key needs one
 // permission that holds it, a range needs permissions that cover it.
 func (up *userPerms) permitted(key, rangeEnd []byte, write bool) bool {
-	set := up.read
+	tree := up.read
 	if write {
-		set = up.write
+		tree = up.write
 	}
 	if len(rangeEnd) == 0 {
-		return set.intersects(point(key))
+		return tree.Intersects(adt.NewBytesAffinePoint(key))
 	}
 	if isOpenEnded(rangeEnd) {
 		rangeEnd = nil
 	}
-	return set.contains(ivl{begin: key, end: rangeEnd})
+	return tree.Contains(adt.NewBytesAffineInterval(key, rangeEnd))
 }
 
 // isValidPermissionRange is etcd's check of a granted range: a key, and an
@@ -154,5 +81,5 @@ func isValidPermissionRange(key, rangeEnd []byte) bool {
 	if len(rangeEnd) == 0 {
 		return true
 	}
-	return affine(key, rangeEnd) < 0 || isOpenEnded(rangeEnd)
+	return bytes.Compare(key, rangeEnd) < 0 || isOpenEnded(rangeEnd)
 }

@@ -210,7 +210,8 @@ func (m *member) startStrata(ctx context.Context) error {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	srv, err := endpoint.New(ctx, endpoint.Config{ListenAddress: listen, Endpoint: m.dsn, QuotaBackendBytes: m.cfg.QuotaBackendBytes})
+	srv, err := endpoint.New(ctx, endpoint.Config{ListenAddress: listen, Endpoint: m.dsn,
+		QuotaBackendBytes: m.cfg.QuotaBackendBytes, AuthToken: m.cfg.AuthToken})
 	if err != nil {
 		return err
 	}
