@@ -24,8 +24,9 @@ var sharedBackends = []string{"postgres", "mysql"}
 
 // cluster is several Strata servers on one database, a client each.
 type cluster struct {
-	backend string
-	clients []*clientv3.Client
+	backend   string
+	endpoints []string
+	clients   []*clientv3.Client
 }
 
 func startCluster(t *testing.T, backend string) *cluster {
@@ -38,6 +39,7 @@ func startCluster(t *testing.T, backend string) *cluster {
 				cfg.PollInterval = pollInterval
 			}
 		}})
+		c.endpoints = append(c.endpoints, s.Endpoint)
 		c.clients = append(c.clients, s.Client(t))
 	}
 	return c
