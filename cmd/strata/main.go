@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/strata-db/strata/endpoint"
 )
@@ -66,7 +68,8 @@ func parse(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.cfg.AutoCompactionRetention, "auto-compaction-retention", "0", "history kept by automatic compaction: e.g. 1h or 1 (hours) in periodic mode, 1000 in revision mode; 0 disables")
 	fs.Int64Var(&o.cfg.QuotaBackendBytes, "quota-backend-bytes", 0, "refuse writes once the database is this large and raise the NOSPACE alarm, as etcd; 0 enforces no quota (Status reports etcd's default, 2 GiB)")
 	fs.StringVar(&o.cfg.AuthToken, "auth-token", endpoint.DefaultAuthToken, "token type, as etcd: simple (recorded in the datastore, so every server sharing it accepts them), or jwt,pub-key=FILE,priv-key=FILE,sign-method=RS256[,ttl=5m]")
-	fs.DurationVar(&o.cfg.AuthTokenTTL, "auth-token-ttl", endpoint.DefaultAuthTokenTTL, "how long a simple token lives after its last use (etcd's --auth-token-ttl)")
+	o.cfg.AuthTokenTTL = endpoint.DefaultAuthTokenTTL
+	fs.Var((*seconds)(&o.cfg.AuthTokenTTL), "auth-token-ttl", "how long a simple token lives after its last use: seconds, as etcd's --auth-token-ttl, or a duration")
 	fs.IntVar(&o.cfg.BcryptCost, "bcrypt-cost", endpoint.DefaultBcryptCost, "bcrypt cost of password hashes (etcd's --bcrypt-cost)")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&o.debug, "debug", false, "log at debug level")
@@ -81,6 +84,25 @@ func parse(args []string, out io.Writer) (*options, error) {
 		return nil, fmt.Errorf("--log-format must be text or json, not %q", o.logFormat)
 	}
 	return o, nil
+}
+
+// seconds is a duration flag that also takes a plain number of seconds,
+// as etcd's integer flags do.
+type seconds time.Duration
+
+func (s *seconds) String() string { return strconv.Itoa(int(time.Duration(*s) / time.Second)) }
+
+func (s *seconds) Set(v string) error {
+	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+		*s = seconds(time.Duration(n) * time.Second)
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want seconds or a duration: %w", err)
+	}
+	*s = seconds(d)
+	return nil
 }
 
 func logger(o *options, w io.Writer) *slog.Logger {

@@ -13,6 +13,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+
+	"github.com/strata-db/strata/endpoint"
+	"github.com/strata-db/strata/test/testserver"
 )
 
 // authDelay bounds how long an auth change made through one server may
@@ -151,4 +154,68 @@ func rootClient(t *testing.T, endpoint string) *clientv3.Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// TestAuthTokenTTLAcrossInstances: a simple token kept alive by use at one
+// server is alive at the others, and expires at all of them once unused
+// for the TTL.
+func TestAuthTokenTTLAcrossInstances(t *testing.T) {
+	const ttl = 2 * time.Second
+	for _, b := range sharedBackends {
+		t.Run(b, func(t *testing.T) {
+			testserver.RequireBackend(t, b)
+			dsn := testserver.FreshDSN(t, b)
+			c := &cluster{backend: b}
+			for range 2 {
+				s := testserver.StartStrata(t, testserver.Options{Backend: b, DSN: dsn, Configure: func(cfg *endpoint.Config) {
+					cfg.AuthTokenTTL, cfg.BcryptCost = ttl, 4
+				}})
+				c.endpoints = append(c.endpoints, s.Endpoint)
+			}
+			ctx := ctxT(t, time.Minute)
+			kv0, auth0 := c.kvOn(t, 0)
+			kv1, _ := c.kvOn(t, 1)
+			for _, step := range []func() error{
+				func() error {
+					_, err := auth0.UserAdd(ctx, &pb.AuthUserAddRequest{Name: "root", Password: "pw"})
+					return err
+				},
+				func() error {
+					_, err := auth0.UserGrantRole(ctx, &pb.AuthUserGrantRoleRequest{User: "root", Role: "root"})
+					return err
+				},
+				func() error { _, err := auth0.AuthEnable(ctx, &pb.AuthEnableRequest{}); return err },
+			} {
+				if err := step(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ar, err := auth0.Authenticate(ctx, &pb.AuthenticateRequest{Name: "root", Password: "pw"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tctx := withToken(ctx, ar.Token)
+			get := func(kv pb.KVClient) error {
+				_, err := kv.Range(tctx, &pb.RangeRequest{Key: []byte("k")})
+				return err
+			}
+			if err := get(kv1); err != nil {
+				t.Fatalf("server 1, fresh token of server 0: %v", err)
+			}
+			for end := time.Now().Add(2 * ttl); time.Now().Before(end); time.Sleep(ttl / 8) {
+				if err := get(kv0); err != nil {
+					t.Fatalf("server 0, token in use: %v", err)
+				}
+			}
+			if err := get(kv1); err != nil {
+				t.Fatalf("server 1, token kept alive at server 0 for 2 TTL: %v", err)
+			}
+			time.Sleep(ttl + ttl/2)
+			for i, kv := range []pb.KVClient{kv0, kv1} {
+				if err := wantErr(get(kv), rpctypes.ErrGRPCInvalidAuthToken); err != nil {
+					t.Errorf("server %d, token unused for 1.5 TTL: %v", i, err)
+				}
+			}
+		})
+	}
 }
