@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/strata-db/strata/pkg/kv"
 )
@@ -31,10 +32,14 @@ type syncGate struct {
 	issued, committed, durable uint64
 	syncing                    bool  // a waiter is running sync
 	err                        error // sticky: after a failed sync nothing is known
+	// settled mirrors issued == durable && err == nil, for readers' fast
+	// path: a read while no commit is pending takes no lock.
+	settled atomic.Bool
 }
 
 func newSyncGate(syncFn func() error) *syncGate {
 	g := &syncGate{sync: syncFn}
+	g.settled.Store(true)
 	g.cond = sync.NewCond(&g.mu)
 	return g
 }
@@ -44,6 +49,7 @@ func (g *syncGate) commit(commit func() error) (uint64, error) {
 	g.mu.Lock()
 	g.issued++
 	seq := g.issued
+	g.settled.Store(false)
 	g.mu.Unlock()
 	err := commit()
 	g.mu.Lock()
@@ -55,6 +61,9 @@ func (g *syncGate) commit(commit func() error) (uint64, error) {
 
 // waitIssued waits until every commit issued so far is durable.
 func (g *syncGate) waitIssued() error {
+	if g.settled.Load() {
+		return nil
+	}
 	g.mu.Lock()
 	seq := g.issued
 	g.mu.Unlock()
@@ -85,6 +94,7 @@ func (g *syncGate) wait(seq uint64) error {
 		} else if target > g.durable {
 			g.durable = target
 		}
+		g.settled.Store(g.err == nil && g.durable == g.issued)
 		g.cond.Broadcast()
 	}
 	return nil
