@@ -27,7 +27,7 @@ type fixture struct {
 
 // newFixture opens a SQLite store and a hub over it with the given queue
 // length; everything closes at the end of the test.
-func newFixture(t *testing.T, queueLen int) *fixture {
+func newFixture(t testing.TB, queueLen int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -55,7 +55,7 @@ func newFixture(t *testing.T, queueLen int) *fixture {
 	return &fixture{store: store, hub: hub, reg: reg}
 }
 
-type tWriter struct{ t *testing.T }
+type tWriter struct{ t testing.TB }
 
 func (w tWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
@@ -87,7 +87,7 @@ func (f *fixture) waitGauge(t *testing.T, name string, want float64) {
 	}
 }
 
-func (f *fixture) put(t *testing.T, key, value string) int64 {
+func (f *fixture) put(t testing.TB, key, value string) int64 {
 	t.Helper()
 	r, err := f.store.Put(context.Background(), &pb.PutRequest{Key: []byte(key), Value: []byte(value)})
 	if err != nil {
@@ -96,7 +96,7 @@ func (f *fixture) put(t *testing.T, key, value string) int64 {
 	return r.Header.Revision
 }
 
-func create(t *testing.T, s *watchpoll.Stream, r *pb.WatchCreateRequest) *pb.WatchResponse {
+func create(t testing.TB, s *watchpoll.Stream, r *pb.WatchCreateRequest) *pb.WatchResponse {
 	t.Helper()
 	if err := s.Handle(context.Background(), &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: r}}); err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func create(t *testing.T, s *watchpoll.Stream, r *pb.WatchCreateRequest) *pb.Wat
 	return resp
 }
 
-func next(t *testing.T, s *watchpoll.Stream) *pb.WatchResponse {
+func next(t testing.TB, s *watchpoll.Stream) *pb.WatchResponse {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
