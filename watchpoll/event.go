@@ -1,7 +1,10 @@
 package watchpoll
 
 import (
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/strata-db/strata/pkg/kv"
 )
@@ -9,6 +12,9 @@ import (
 // eventOverhead approximates the protobuf framing of one event, for the
 // queue's byte budget.
 const eventOverhead = 32
+
+// eventsField is the field number of WatchResponse.events.
+var eventsField = (&pb.WatchResponse{}).ProtoReflect().Descriptor().Fields().ByName("events").Number()
 
 // event is one log row ready to send, shared read-only by every watcher it
 // matches: the two variants differ only in PrevKv.
@@ -18,6 +24,59 @@ type event struct {
 	plain    *mvccpb.Event // without prev_kv
 	withPrev *mvccpb.Event // with prev_kv when the log still has it
 	size     int           // approximate encoded size of withPrev
+	// alone is the payload of this event by itself, plain and withPrev,
+	// built on first use under Hub.mu.
+	alone [2]*payload
+}
+
+// payload is the events of one response, encoded once and shared
+// read-only by every watcher that is sent the same ones.
+type payload struct {
+	events []*mvccpb.Event
+	// wire is events encoded as WatchResponse.events fields, exactly the
+	// bytes proto.Marshal would write for them; nil if encoding failed.
+	wire []byte
+	size int // approximate encoded size, for the queue's byte budget
+}
+
+// newPayload encodes evs once for every response that carries them.
+func newPayload(evs []*mvccpb.Event, size int) *payload {
+	n := 0
+	for _, ev := range evs {
+		n += protowire.SizeTag(eventsField) + protowire.SizeBytes(proto.Size(ev))
+	}
+	wire := make([]byte, 0, n)
+	opts := proto.MarshalOptions{UseCachedSize: true}
+	for _, ev := range evs {
+		wire = protowire.AppendTag(wire, eventsField, protowire.BytesType)
+		wire = protowire.AppendVarint(wire, uint64(proto.Size(ev)))
+		var err error
+		if wire, err = opts.MarshalAppend(wire, ev); err != nil {
+			// Send the events themselves and let gRPC report the error.
+			return &payload{events: evs, size: size}
+		}
+	}
+	return &payload{events: evs, wire: wire, size: size}
+}
+
+// variant is the event as a watcher with or without prev_kv gets it.
+func (e *event) variant(prevKV bool) *mvccpb.Event {
+	if prevKV {
+		return e.withPrev
+	}
+	return e.plain
+}
+
+// payloadAlone is the payload of e by itself. Called with Hub.mu held.
+func (e *event) payloadAlone(prevKV bool) *payload {
+	i := 0
+	if prevKV {
+		i = 1
+	}
+	if e.alone[i] == nil {
+		e.alone[i] = newPayload([]*mvccpb.Event{e.variant(prevKV)}, e.size)
+	}
+	return e.alone[i]
 }
 
 // toEvents converts the rows of one read. compacted is the compact revision

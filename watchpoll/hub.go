@@ -37,7 +37,7 @@ type Hub struct {
 	// waiting are the streams with a progress request not yet answered.
 	waiting map[*Stream]struct{}
 	// scratch is the poller's per-revision match table, reused.
-	scratch map[*watcher][]*event
+	scratch map[*group][]*event
 	closed  bool
 }
 
@@ -61,7 +61,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		unsynced: map[*watcher]struct{}{},
 		streams:  map[*Stream]struct{}{},
 		waiting:  map[*Stream]struct{}{},
-		scratch:  map[*watcher][]*event{},
+		scratch:  map[*group][]*event{},
 	}
 	if n, ok := cfg.Backend.(kv.Notifier); ok {
 		h.notify = n.Notifications()
@@ -166,26 +166,46 @@ func (h *Hub) removeLocked(w *watcher) {
 // A watcher whose queue is full is demoted; it will get rev from the log.
 func (h *Hub) dispatchLocked(rev int64, evs []*event) {
 	m := h.scratch
-	for _, e := range evs {
-		h.synced.each(e.key, func(w *watcher) {
-			if rev >= w.next {
-				m[w] = append(m[w], e)
-			}
-		})
+	h.synced.match(evs, m)
+	var queued int
+	for g, mine := range m {
+		queued += h.sendGroupLocked(g, mine, rev)
 	}
-	for w, wevs := range m {
-		it, n, ok := w.response(wevs, rev)
-		if ok && !w.s.q.tryPush(it) {
+	clear(m)
+	if queued > 0 {
+		h.m.events.Add(float64(queued))
+		h.m.pending.Add(float64(queued))
+	}
+}
+
+// sendGroupLocked queues rev's events evs for the watchers of g, each
+// payload built once per watcher shape. It returns the events queued.
+func (h *Hub) sendGroupLocked(g *group, evs []*event, rev int64) (queued int) {
+	var built [shapes]bool
+	var payloads [shapes]*payload
+	// From the end, as a demotion moves g's last watcher into its slot.
+	for i := len(g.ws) - 1; i >= 0; i-- {
+		w := g.ws[i]
+		if rev < w.next {
+			continue
+		}
+		sh := w.shape()
+		if !built[sh] {
+			payloads[sh], built[sh] = w.payload(evs), true
+		}
+		p := payloads[sh]
+		if p == nil {
+			w.next = rev + 1 // the filters leave nothing
+			continue
+		}
+		if !w.s.q.tryPush(w.item(p, rev)) {
 			w.next = rev
 			h.demoteLocked(w)
 			continue
 		}
 		w.next = rev + 1
-		if ok {
-			w.quiet = false
-			h.m.events.Add(float64(n))
-			h.m.pending.Add(float64(n))
-		}
+		w.quiet = false
+		queued += len(p.events)
 	}
-	clear(m)
+	return queued
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/strata-db/strata/drivers/sqlite"
 	"github.com/strata-db/strata/pkg/mvcc"
@@ -116,7 +117,21 @@ func next(t testing.TB, s *watchpoll.Stream) *pb.WatchResponse {
 	if err != nil {
 		t.Fatalf("next response: %v", err)
 	}
-	return resp
+	return wire(t, resp)
+}
+
+// wire returns resp as a client decodes it: its events may be pre-encoded.
+func wire(t testing.TB, resp *pb.WatchResponse) *pb.WatchResponse {
+	t.Helper()
+	b, err := proto.Marshal(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out pb.WatchResponse
+	if err := proto.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return &out
 }
 
 // TestSlowWatcherCatchesUp stalls a stream until its watcher is counted

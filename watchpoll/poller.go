@@ -142,13 +142,6 @@ func (h *Hub) deliver(after, through, compacted int64, evs []*event) {
 // syncedList copies the synced watchers. Called with h.mu held.
 func (h *Hub) syncedList() []*watcher {
 	out := make([]*watcher, 0, h.synced.n)
-	for _, m := range h.synced.keys {
-		for w := range m {
-			out = append(out, w)
-		}
-	}
-	for w := range h.synced.ranges {
-		out = append(out, w)
-	}
+	h.synced.each(func(w *watcher) { out = append(out, w) })
 	return out
 }

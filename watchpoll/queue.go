@@ -7,12 +7,44 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 )
 
-// item is one response waiting to be sent.
+// respOverhead approximates a response's encoded size without its events,
+// for the queue's byte budget.
+const respOverhead = 64
+
+// item is one response waiting to be sent: a control response, or events
+// built into a response only when it is taken, out of Hub.mu.
 type item struct {
-	resp     *pb.WatchResponse
-	fragment bool // the watch asked for fragmented responses
-	size     int
-	events   int // events in resp, for the pending-events gauge
+	resp *pb.WatchResponse // a control response; nil for events
+	// The events' response: watch ID, header revision and payload.
+	watchID, rev int64
+	p            *payload
+	fragment     bool // the watch asked for fragmented responses
+	size         int
+	events       int // events in the response, for the pending-events gauge
+}
+
+// response is the response to send. Events go pre-encoded, as the
+// response's unknown fields, unless the watch may need them split: a
+// response so sent has empty Events and the same wire bytes.
+func (it item) response() *pb.WatchResponse {
+	if it.resp != nil {
+		return it.resp
+	}
+	r := &respAlloc{}
+	r.resp.Header, r.resp.WatchId = &r.hdr, it.watchID
+	r.hdr.Revision = it.rev
+	if it.fragment || it.p.wire == nil {
+		r.resp.Events = it.p.events
+	} else {
+		r.resp.ProtoReflect().SetUnknown(it.p.wire)
+	}
+	return &r.resp
+}
+
+// respAlloc puts a response and its header in one allocation.
+type respAlloc struct {
+	resp pb.WatchResponse
+	hdr  pb.ResponseHeader
 }
 
 // queue is the bounded FIFO of one stream's outgoing responses. The hub

@@ -56,13 +56,19 @@ func (h *Hub) NewStream() *Stream {
 }
 
 // Next waits for the next response to send. fragment reports that the
-// watch asked for large responses to be split.
+// watch asked for large responses to be split. Unless it did, the events
+// of resp may be pre-encoded: resp.Events is empty and its unknown fields
+// hold them, so that proto.Marshal(resp) gives the bytes etcd would send.
+// Decode the marshalled response to read them.
 func (s *Stream) Next(ctx context.Context) (resp *pb.WatchResponse, fragment bool, err error) {
 	it, err := s.q.pop(ctx)
+	if err != nil {
+		return nil, false, err
+	}
 	if it.events > 0 {
 		s.h.m.pending.Sub(float64(it.events))
 	}
-	return it.resp, it.fragment, err
+	return it.response(), it.fragment, nil
 }
 
 // Close cancels every watch of the stream and drops what is queued.

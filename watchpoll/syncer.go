@@ -117,16 +117,13 @@ func (h *Hub) catchUpLocked(w *watcher, evs []*event, cur, compacted, through in
 	}
 	if w.next <= through {
 		mine, next := w.pick(evs, through)
-		if len(mine) > 0 {
-			it, n, ok := w.response(mine, cur)
-			if ok && !w.s.q.tryPush(it) {
+		if p := w.payload(mine); p != nil {
+			if !w.s.q.tryPush(w.item(p, cur)) {
 				return false
 			}
-			if ok {
-				w.quiet = false
-				h.m.events.Add(float64(n))
-				h.m.pending.Add(float64(n))
-			}
+			w.quiet = false
+			h.m.events.Add(float64(len(p.events)))
+			h.m.pending.Add(float64(len(p.events)))
 		}
 		w.next = next
 	}

@@ -1,7 +1,6 @@
 package watchpoll
 
 import (
-	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 
 	"github.com/strata-db/strata/pkg/kv"
@@ -39,79 +38,161 @@ type watcher struct {
 	// quiet is set when no events were queued since the last progress tick
 	// (etcd elides the periodic notification after events).
 	quiet bool
+	// g and slot place a synced watcher in its group: g.ws[slot] == w.
+	g    *group
+	slot int
 }
 
 func (w *watcher) matches(key []byte) bool { return w.rng.Contains(key) }
 
-// response builds the response carrying evs to this watcher, after its
-// filters and prev_kv choice; ok is false when the filters leave nothing.
-func (w *watcher) response(evs []*event, headerRev int64) (it item, n int, ok bool) {
-	out := make([]*mvccpb.Event, 0, len(evs))
-	size := 64
-	for _, e := range evs {
-		if (w.noPut && e.plain.Type == mvccpb.Event_PUT) || (w.noDelete && e.plain.Type == mvccpb.Event_DELETE) {
-			continue
-		}
-		if w.prevKV {
-			out = append(out, e.withPrev)
-		} else {
-			out = append(out, e.plain)
-		}
-		size += e.size
-	}
-	if len(out) == 0 {
-		return item{}, 0, false
-	}
-	resp := &pb.WatchResponse{Header: &pb.ResponseHeader{Revision: headerRev}, WatchId: w.id, Events: out}
-	return item{resp: resp, fragment: w.fragment, size: size, events: len(out)}, len(out), true
+// keeps reports whether w's filters let e through.
+func (w *watcher) keeps(e *event) bool {
+	return !(w.noPut && e.plain.Type == mvccpb.Event_PUT) && !(w.noDelete && e.plain.Type == mvccpb.Event_DELETE)
 }
 
-// watcherSet indexes watchers by key for the fan-out.
+// shape says what w makes of a list of events: its filters and prev_kv.
+// Watchers of one range with the same shape get the same payload.
+func (w *watcher) shape() int {
+	s := 0
+	if w.prevKV {
+		s |= 1
+	}
+	if w.noPut {
+		s |= 2
+	}
+	if w.noDelete {
+		s |= 4
+	}
+	return s
+}
+
+// shapes is the number of distinct watcher shapes.
+const shapes = 8
+
+// payload builds what w is sent of evs, after its filters and prev_kv
+// choice; nil when the filters leave nothing. Called with Hub.mu held.
+func (w *watcher) payload(evs []*event) *payload {
+	if len(evs) == 1 {
+		if !w.keeps(evs[0]) {
+			return nil
+		}
+		return evs[0].payloadAlone(w.prevKV)
+	}
+	out := make([]*mvccpb.Event, 0, len(evs))
+	size := 0
+	for _, e := range evs {
+		if w.keeps(e) {
+			out = append(out, e.variant(w.prevKV))
+			size += e.size
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return newPayload(out, size)
+}
+
+// item is w's response carrying p at header revision headerRev.
+func (w *watcher) item(p *payload, headerRev int64) item {
+	return item{watchID: w.id, rev: headerRev, p: p, fragment: w.fragment,
+		size: respOverhead + p.size, events: len(p.events)}
+}
+
+// group is the synced watchers of one key range: an event matches all of
+// them or none, so the fan-out tests each range once.
+type group struct {
+	rng kv.Range
+	ws  []*watcher
+}
+
+// rangeID identifies a range watchers can share.
+type rangeID struct {
+	start, end string
+	open       bool // no upper bound
+}
+
+// watcherSet indexes the synced watchers by range for the fan-out.
 type watcherSet struct {
-	keys   map[string]map[*watcher]struct{}
-	ranges map[*watcher]struct{}
+	keys   map[string]*group  // single-key watches, by key
+	ranges map[rangeID]*group // the other watches, by range
 	n      int
 }
 
 func newWatcherSet() *watcherSet {
-	return &watcherSet{keys: map[string]map[*watcher]struct{}{}, ranges: map[*watcher]struct{}{}}
+	return &watcherSet{keys: map[string]*group{}, ranges: map[rangeID]*group{}}
 }
 
 func (ws *watcherSet) add(w *watcher) {
 	ws.n++
-	if !w.single {
-		ws.ranges[w] = struct{}{}
-		return
+	var g *group
+	if w.single {
+		k := string(w.rng.Start)
+		if g = ws.keys[k]; g == nil {
+			g = &group{rng: w.rng}
+			ws.keys[k] = g
+		}
+	} else {
+		id := w.rangeID()
+		if g = ws.ranges[id]; g == nil {
+			g = &group{rng: w.rng}
+			ws.ranges[id] = g
+		}
 	}
-	k := string(w.rng.Start)
-	m := ws.keys[k]
-	if m == nil {
-		m = map[*watcher]struct{}{}
-		ws.keys[k] = m
-	}
-	m[w] = struct{}{}
+	w.g, w.slot = g, len(g.ws)
+	g.ws = append(g.ws, w)
 }
 
+// remove takes w out of its group by moving the group's last watcher into
+// its slot: a walk of g.ws from the end may remove the watcher it is on.
 func (ws *watcherSet) remove(w *watcher) {
 	ws.n--
-	if !w.single {
-		delete(ws.ranges, w)
+	g := w.g
+	last := len(g.ws) - 1
+	g.ws[w.slot] = g.ws[last]
+	g.ws[w.slot].slot = w.slot
+	g.ws[last] = nil
+	g.ws = g.ws[:last]
+	w.g = nil
+	if len(g.ws) > 0 {
 		return
 	}
-	k := string(w.rng.Start)
-	delete(ws.keys[k], w)
-	if len(ws.keys[k]) == 0 {
-		delete(ws.keys, k)
+	if w.single {
+		delete(ws.keys, string(w.rng.Start))
+	} else {
+		delete(ws.ranges, w.rangeID())
 	}
 }
 
-// each calls fn for every watcher whose range holds key.
-func (ws *watcherSet) each(key []byte, fn func(*watcher)) {
-	for w := range ws.keys[string(key)] {
-		fn(w)
+func (w *watcher) rangeID() rangeID {
+	return rangeID{start: string(w.rng.Start), end: string(w.rng.End), open: w.rng.End == nil}
+}
+
+// match appends to m, for every group holding some of evs, the events it
+// holds, in their order.
+func (ws *watcherSet) match(evs []*event, m map[*group][]*event) {
+	for _, e := range evs {
+		if g := ws.keys[string(e.key)]; g != nil {
+			m[g] = append(m[g], e)
+		}
 	}
-	for w := range ws.ranges {
-		if w.matches(key) {
+	for _, g := range ws.ranges {
+		for _, e := range evs {
+			if g.rng.Contains(e.key) {
+				m[g] = append(m[g], e)
+			}
+		}
+	}
+}
+
+// each calls fn for every watcher in the set.
+func (ws *watcherSet) each(fn func(*watcher)) {
+	for _, g := range ws.keys {
+		for _, w := range g.ws {
+			fn(w)
+		}
+	}
+	for _, g := range ws.ranges {
+		for _, w := range g.ws {
 			fn(w)
 		}
 	}
