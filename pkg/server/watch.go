@@ -30,7 +30,10 @@ type WatchStream interface {
 	// Handle acts on one request; an error ends the stream.
 	Handle(ctx context.Context, r *pb.WatchRequest) error
 	// Next waits for the next response; fragment reports that its watch
-	// asked for large responses to be split.
+	// asked for large responses to be split, and then resp.Events holds
+	// its events. Otherwise they may come pre-encoded as resp's unknown
+	// fields, which proto.Marshal writes as they are: send resp, do not
+	// read its events.
 	Next(ctx context.Context) (resp *pb.WatchResponse, fragment bool, err error)
 	// Close cancels the stream's watches.
 	Close()
