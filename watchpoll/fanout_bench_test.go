@@ -3,6 +3,7 @@ package watchpoll_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -53,4 +54,36 @@ func BenchmarkHubFanout(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(bytes)/float64(b.N), "wire-B/put")
+}
+
+// BenchmarkHubIdleMemory reports the hub's heap per idle watch, 10,000 of
+// them on distinct keys, on one stream and on a stream each.
+func BenchmarkHubIdleMemory(b *testing.B) {
+	const watchers = 10000
+	for _, shape := range []string{"one-stream", "stream-each"} {
+		b.Run(shape, func(b *testing.B) {
+			for range b.N {
+				f := newFixture(b, 0)
+				before := heapInUse()
+				var s *watchpoll.Stream
+				for i := range watchers {
+					if shape == "stream-each" || i == 0 {
+						s = f.hub.NewStream()
+					}
+					create(b, s, &pb.WatchCreateRequest{Key: fmt.Appendf(nil, "idle/%d", i)})
+				}
+				after := heapInUse()
+				b.ReportMetric(float64(after-before)/watchers, "heap-B/watch")
+				runtime.KeepAlive(s)
+			}
+		})
+	}
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
