@@ -132,6 +132,8 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		grpc.MaxSendMsgSize(math.MaxInt32),
 		grpc.MaxConcurrentStreams(math.MaxUint32),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime}),
+		// The proto codec, with a fast path for watch events.
+		grpc.ForceServerCodecV2(server.Codec()),
 	}
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
