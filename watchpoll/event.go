@@ -25,7 +25,8 @@ type event struct {
 	withPrev *mvccpb.Event // with prev_kv when the log still has it
 	size     int           // approximate encoded size of withPrev
 	// alone is the payload of this event by itself, plain and withPrev,
-	// built on first use under Hub.mu.
+	// built on first use under Hub.mu. Payloads of several events copy
+	// its encoding.
 	alone [2]*payload
 }
 
@@ -39,24 +40,18 @@ type payload struct {
 	size int // approximate encoded size, for the queue's byte budget
 }
 
-// newPayload encodes evs once for every response that carries them.
-func newPayload(evs []*mvccpb.Event, size int) *payload {
-	n := 0
-	for _, ev := range evs {
-		n += protowire.SizeTag(eventsField) + protowire.SizeBytes(proto.Size(ev))
+// encodeEvent encodes ev as one WatchResponse.events field; nil if it
+// cannot be encoded.
+func encodeEvent(ev *mvccpb.Event) []byte {
+	n := proto.Size(ev)
+	wire := make([]byte, 0, protowire.SizeTag(eventsField)+protowire.SizeBytes(n))
+	wire = protowire.AppendTag(wire, eventsField, protowire.BytesType)
+	wire = protowire.AppendVarint(wire, uint64(n))
+	wire, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(wire, ev)
+	if err != nil {
+		return nil // send the event itself and let gRPC report the error
 	}
-	wire := make([]byte, 0, n)
-	opts := proto.MarshalOptions{UseCachedSize: true}
-	for _, ev := range evs {
-		wire = protowire.AppendTag(wire, eventsField, protowire.BytesType)
-		wire = protowire.AppendVarint(wire, uint64(proto.Size(ev)))
-		var err error
-		if wire, err = opts.MarshalAppend(wire, ev); err != nil {
-			// Send the events themselves and let gRPC report the error.
-			return &payload{events: evs, size: size}
-		}
-	}
-	return &payload{events: evs, wire: wire, size: size}
+	return wire
 }
 
 // variant is the event as a watcher with or without prev_kv gets it.
@@ -67,16 +62,47 @@ func (e *event) variant(prevKV bool) *mvccpb.Event {
 	return e.plain
 }
 
-// payloadAlone is the payload of e by itself. Called with Hub.mu held.
+// payloadAlone is the payload of e by itself, encoded on first use.
+// Called with Hub.mu held.
 func (e *event) payloadAlone(prevKV bool) *payload {
-	i := 0
-	if prevKV {
-		i = 1
-	}
+	i := boolIndex(prevKV)
 	if e.alone[i] == nil {
-		e.alone[i] = newPayload([]*mvccpb.Event{e.variant(prevKV)}, e.size)
+		ev := e.variant(prevKV)
+		e.alone[i] = &payload{events: []*mvccpb.Event{ev}, wire: encodeEvent(ev), size: e.size}
 	}
 	return e.alone[i]
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// joinPayloads is the payload of several events, each with or without
+// prev_kv, from their encodings alone. Called with Hub.mu held.
+func joinPayloads(evs []*event, prevKV bool) *payload {
+	p := &payload{events: make([]*mvccpb.Event, len(evs))}
+	n := 0
+	for i, e := range evs {
+		a := e.payloadAlone(prevKV)
+		p.events[i] = a.events[0]
+		p.size += a.size
+		if n >= 0 && a.wire != nil {
+			n += len(a.wire)
+		} else {
+			n = -1
+		}
+	}
+	if n < 0 {
+		return p
+	}
+	p.wire = make([]byte, 0, n)
+	for _, e := range evs {
+		p.wire = append(p.wire, e.alone[boolIndex(prevKV)].wire...)
+	}
+	return p
 }
 
 // toEvents converts the rows of one read. compacted is the compact revision

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/strata-db/strata/watchpoll"
@@ -86,4 +88,51 @@ func heapInUse() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// BenchmarkHubCatchUp is the fan-out when the streams fall behind: 1,000
+// watchers on one prefix over 10 streams whose queues hold 256 responses,
+// 20 puts per iteration before anything is read, so most watchers go
+// slow and catch up from the log. Every response is taken and encoded.
+func BenchmarkHubCatchUp(b *testing.B) {
+	const watchers, streams, puts = 1000, 10, 20
+	f := newFixture(b, 256)
+	ss := make([]*watchpoll.Stream, streams)
+	for i := range ss {
+		ss[i] = f.hub.NewStream()
+		for range watchers / streams {
+			create(b, ss[i], &pb.WatchCreateRequest{Key: []byte("bench/"), RangeEnd: []byte("bench0"), PrevKv: true})
+		}
+	}
+	ctx := context.Background()
+	codec := encoding.GetCodecV2(grpcproto.Name)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		var last int64
+		for j := range puts {
+			last = f.put(b, fmt.Sprintf("bench/%d", (i*puts+j)%100), "v")
+		}
+		for _, s := range ss {
+			behind := watchers / streams
+			for seen := map[int64]bool{}; behind > 0; {
+				resp, _, err := s.Next(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				data, err := codec.Marshal(resp)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var got pb.WatchResponse
+				if err := codec.Unmarshal(data, &got); err != nil {
+					b.Fatal(err)
+				}
+				if n := len(got.Events); n > 0 && got.Events[n-1].Kv.ModRevision == last && !seen[got.WatchId] {
+					seen[got.WatchId] = true
+					behind--
+				}
+			}
+		}
+	}
 }

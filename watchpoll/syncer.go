@@ -75,11 +75,12 @@ func (h *Hub) syncOnce() (progressed bool, err error) {
 		return false, err
 	}
 	h.m.catchUpReads.Inc()
-	evs := toEvents(rows, compacted)
+	c := &catchUp{evs: toEvents(rows, compacted), cur: cur, compacted: compacted, through: through,
+		picked: map[pickKey]picked{}}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, w := range cands {
-		if h.catchUpLocked(w, evs, cur, compacted, through) {
+		if h.catchUpLocked(w, c) {
 			progressed = true
 		}
 	}
@@ -105,27 +106,54 @@ func (h *Hub) syncCandidates() (ws []*watcher, nexts []int64) {
 	return ws, nexts
 }
 
-// catchUpLocked gives w its events from evs (read through the revision
-// through, in a snapshot at revision cur) and promotes it if it is level
+// catchUp is one read of the log for the slow watchers: its events, read
+// through the revision through in a snapshot at revision cur, and the
+// payloads already built from them. Slow watchers usually fall behind
+// together (a stream's watchers when its queue fills), so those at the same
+// revision with the same range and shape share one payload.
+type catchUp struct {
+	evs                     []*event
+	cur, compacted, through int64
+	picked                  map[pickKey]picked
+}
+
+type pickKey struct {
+	next  int64
+	rng   rangeID
+	shape int
+}
+
+type picked struct {
+	p    *payload // nil when nothing is left after the filters
+	next int64
+}
+
+// catchUpLocked gives w its events from c and promotes it if it is level
 // with the poller. It reports whether w moved on.
-func (h *Hub) catchUpLocked(w *watcher, evs []*event, cur, compacted, through int64) bool {
+func (h *Hub) catchUpLocked(w *watcher, c *catchUp) bool {
 	if w.state != stateUnsynced {
 		return false // cancelled meanwhile
 	}
-	if w.next < compacted {
-		return h.cancelCompactedLocked(w, compacted)
+	if w.next < c.compacted {
+		return h.cancelCompactedLocked(w, c.compacted)
 	}
-	if w.next <= through {
-		mine, next := w.pick(evs, through)
-		if p := w.payload(mine); p != nil {
-			if !w.s.q.tryPush(w.item(p, cur)) {
+	if w.next <= c.through {
+		k := pickKey{next: w.next, rng: w.rangeID(), shape: w.shape()}
+		pk, ok := c.picked[k]
+		if !ok {
+			mine, next := w.pick(c.evs, c.through)
+			pk = picked{p: w.payload(mine), next: next}
+			c.picked[k] = pk
+		}
+		if p := pk.p; p != nil {
+			if !w.s.q.tryPush(w.item(p, c.cur)) {
 				return false
 			}
 			w.quiet = false
 			h.m.events.Add(float64(len(p.events)))
 			h.m.pending.Add(float64(len(p.events)))
 		}
-		w.next = next
+		w.next = pk.next
 	}
 	if w.next > h.last {
 		h.promoteLocked(w)

@@ -78,18 +78,19 @@ func (w *watcher) payload(evs []*event) *payload {
 		}
 		return evs[0].payloadAlone(w.prevKV)
 	}
-	out := make([]*mvccpb.Event, 0, len(evs))
-	size := 0
-	for _, e := range evs {
-		if w.keeps(e) {
-			out = append(out, e.variant(w.prevKV))
-			size += e.size
+	kept := evs
+	if w.noPut || w.noDelete {
+		kept = make([]*event, 0, len(evs))
+		for _, e := range evs {
+			if w.keeps(e) {
+				kept = append(kept, e)
+			}
 		}
 	}
-	if len(out) == 0 {
+	if len(kept) == 0 {
 		return nil
 	}
-	return newPayload(out, size)
+	return joinPayloads(kept, w.prevKV)
 }
 
 // item is w's response carrying p at header revision headerRev.
