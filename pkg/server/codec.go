@@ -8,16 +8,16 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// Field numbers of the fields the event fast path writes. TestWatchCodec
+// Field numbers of the fields the event fast path writes. TestWatchCodecFields
 // checks them, and that the messages have no other fields, against the
 // generated descriptors.
 const (
-	fieldWatchHeader  = 1 // WatchResponse.header
-	fieldWatchID      = 2 // WatchResponse.watch_id
-	fieldClusterID    = 1 // ResponseHeader.cluster_id
-	fieldMemberID     = 2 // ResponseHeader.member_id
-	fieldHeaderRev    = 3 // ResponseHeader.revision
-	fieldHeaderRaftTm = 4 // ResponseHeader.raft_term
+	fieldWatchHeader = 1 // WatchResponse.header
+	fieldWatchID     = 2 // WatchResponse.watch_id
+	fieldClusterID   = 1 // ResponseHeader.cluster_id
+	fieldMemberID    = 2 // ResponseHeader.member_id
+	fieldRevision    = 3 // ResponseHeader.revision
+	fieldRaftTerm    = 4 // ResponseHeader.raft_term
 )
 
 // Codec returns the gRPC codec to build the server with
@@ -59,7 +59,7 @@ func eventsOnly(r *pb.WatchResponse) bool {
 
 func headerSize(h *pb.ResponseHeader) int {
 	return varintSize(fieldClusterID, h.ClusterId) + varintSize(fieldMemberID, h.MemberId) +
-		varintSize(fieldHeaderRev, uint64(h.Revision)) + varintSize(fieldHeaderRaftTm, h.RaftTerm)
+		varintSize(fieldRevision, uint64(h.Revision)) + varintSize(fieldRaftTerm, h.RaftTerm)
 }
 
 func watchResponseSize(r *pb.WatchResponse) int {
@@ -76,8 +76,8 @@ func appendWatchResponse(b []byte, r *pb.WatchResponse) []byte {
 	b = protowire.AppendVarint(b, uint64(headerSize(h)))
 	b = appendVarint(b, fieldClusterID, h.ClusterId)
 	b = appendVarint(b, fieldMemberID, h.MemberId)
-	b = appendVarint(b, fieldHeaderRev, uint64(h.Revision))
-	b = appendVarint(b, fieldHeaderRaftTm, h.RaftTerm)
+	b = appendVarint(b, fieldRevision, uint64(h.Revision))
+	b = appendVarint(b, fieldRaftTerm, h.RaftTerm)
 	b = appendVarint(b, fieldWatchID, uint64(r.WatchId))
 	return append(b, r.ProtoReflect().GetUnknown()...)
 }

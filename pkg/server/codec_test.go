@@ -23,7 +23,7 @@ func TestWatchCodecFields(t *testing.T) {
 			"header": fieldWatchHeader, "watch_id": fieldWatchID, "created": 3, "canceled": 4,
 			"compact_revision": 5, "cancel_reason": 6, "fragment": 7, "events": 11}},
 		{&pb.ResponseHeader{}, map[string]protowire.Number{
-			"cluster_id": fieldClusterID, "member_id": fieldMemberID, "revision": fieldHeaderRev, "raft_term": fieldHeaderRaftTm}},
+			"cluster_id": fieldClusterID, "member_id": fieldMemberID, "revision": fieldRevision, "raft_term": fieldRaftTerm}},
 	} {
 		fields := tc.msg.ProtoReflect().Descriptor().Fields()
 		got := map[string]protowire.Number{}
