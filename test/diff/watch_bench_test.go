@@ -160,7 +160,7 @@ func BenchmarkWatchIdleMemory(b *testing.B) {
 					srv := benchServers()[name](b)
 					side := Dial(b, srv.Name, srv.Endpoint)
 					ctx, cancel := context.WithCancel(context.Background())
-					before := heapInUse()
+					before := heapLive()
 					var streams []pb.Watch_WatchClient
 					for i := range benchIdle {
 						if shape == "stream-each" || i == 0 {
@@ -177,7 +177,7 @@ func BenchmarkWatchIdleMemory(b *testing.B) {
 							b.Fatal(err)
 						}
 					}
-					after := heapInUse()
+					after := heapLive()
 					b.ReportMetric(float64(after-before)/benchIdle, "heap-B/watch")
 					b.ReportMetric(float64(after-before)/(1<<20), "heap-MiB")
 					cancel()
@@ -199,10 +199,14 @@ func cpuTime(b *testing.B) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func heapInUse() int64 {
+// heapLive is the heap's live bytes after a full collection. HeapAlloc,
+// not HeapInuse: in-use spans also count the free slots of partly used
+// ones, which depend on what ran in the process before (the etcd run) and
+// moved the figure by ~200 B/watch between otherwise identical runs.
+func heapLive() int64 {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return int64(m.HeapInuse)
+	return int64(m.HeapAlloc)
 }
