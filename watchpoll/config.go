@@ -16,9 +16,13 @@ const (
 	DefaultProgressNotifyInterval = 5 * time.Second // kine's default
 	// MinProgressNotifyInterval is etcd's floor for the progress period.
 	MinProgressNotifyInterval = 100 * time.Millisecond
-	DefaultQueueLen           = 1024
-	DefaultQueueBytes         = 1 << 20
-	DefaultBatchRows          = 2000
+	// DefaultQueueLen is etcd's chanBufLen. A deeper queue only holds more
+	// responses in front of a client that cannot keep up: it fills later,
+	// so its watchers start later on the catch-up path, whose responses
+	// carry many revisions each and are cheaper for the client to take.
+	DefaultQueueLen   = 128
+	DefaultQueueBytes = 1 << 20
+	DefaultBatchRows  = 2000
 	// syncInterval is how often the catch-up loop retries slow watchers
 	// when nothing wakes it (etcd's watchResyncPeriod).
 	syncInterval = 100 * time.Millisecond
