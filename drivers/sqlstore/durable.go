@@ -20,7 +20,7 @@ import (
 // sync, so there is no goroutine to join.
 //
 // The numbering assumes commits are serialised (a write pool of one
-// connection): Config.Validate refuses a Sync with a larger pool.
+// connection): Open refuses a Sync with a larger pool.
 type syncGate struct {
 	sync func() error
 

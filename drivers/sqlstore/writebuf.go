@@ -274,7 +274,7 @@ func (t *txn) flush(ctx context.Context) error {
 	return t.flushDeletes(ctx, deletes)
 }
 
-// rowsBytes returns how many of the first rows fit one statement: at most
+// rowsFit returns how many of the first n rows fit one statement: at most
 // bulkMaxRows, and values under bulkMaxBytes unless it is the first row.
 func rowsFit(n int, size func(i int) int) int {
 	total := 0
