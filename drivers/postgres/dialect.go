@@ -52,14 +52,7 @@ func (Dialect) Rebind(q string) string {
 
 func (Dialect) ForUpdate() string { return " FOR UPDATE" }
 
-func (Dialect) UpsertKV(lease bool) string {
-	set := ` ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
-		mod_revision = excluded.mod_revision, version = excluded.version`
-	if lease {
-		set += ", lease = excluded.lease"
-	}
-	return set
-}
+func (Dialect) UpsertKV(lease bool) string { return sqlstore.UpsertExcluded(lease) }
 
 // NowMillis is the server's clock (clock_timestamp: the time of the
 // statement, not the start of the transaction) in milliseconds.

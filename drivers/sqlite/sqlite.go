@@ -40,14 +40,7 @@ func (Dialect) Rebind(q string) string { return q }
 
 func (Dialect) ForUpdate() string { return "" }
 
-func (Dialect) UpsertKV(lease bool) string {
-	set := ` ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
-		mod_revision = excluded.mod_revision, version = excluded.version`
-	if lease {
-		set += ", lease = excluded.lease"
-	}
-	return set
-}
+func (Dialect) UpsertKV(lease bool) string { return sqlstore.UpsertExcluded(lease) }
 
 // NowMillis is SQLite's clock in milliseconds (julianday keeps them):
 // Dialect implements sqlstore.Clock.

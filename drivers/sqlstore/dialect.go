@@ -37,3 +37,14 @@ type Dialect interface {
 	// BeginWrite starts a write transaction on db.
 	BeginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error)
 }
+
+// UpsertExcluded is UpsertKV for the dialects that write ON CONFLICT ... DO
+// UPDATE with the excluded row (SQLite, PostgreSQL).
+func UpsertExcluded(lease bool) string {
+	set := ` ON CONFLICT (name) DO UPDATE SET value = excluded.value, create_revision = excluded.create_revision,
+		mod_revision = excluded.mod_revision, version = excluded.version`
+	if lease {
+		set += ", lease = excluded.lease"
+	}
+	return set
+}
