@@ -23,6 +23,17 @@ type backend struct {
 	maxKey int
 }
 
+// OpenBackend opens (and migrates) the datastore cfg.Endpoint names, with
+// cfg's TLS and pool settings, without serving it: for tools and tests that
+// use the store directly. The caller closes it.
+func OpenBackend(ctx context.Context, cfg Config) (kv.Backend, error) {
+	be, err := openBackend(ctx, cfg.WithDefaults())
+	if err != nil {
+		return nil, err
+	}
+	return be, nil
+}
+
 // openBackend picks the driver for the DSN of cfg.
 func openBackend(ctx context.Context, cfg Config) (*backend, error) {
 	dsn, log := cfg.Endpoint, cfg.Logger

@@ -9,9 +9,7 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/strata-db/strata/drivers/mysql"
-	"github.com/strata-db/strata/drivers/postgres"
-	"github.com/strata-db/strata/drivers/sqlite"
+	"github.com/strata-db/strata/endpoint"
 	"github.com/strata-db/strata/pkg/kv"
 	"github.com/strata-db/strata/pkg/mvcc"
 	"github.com/strata-db/strata/test/testdb"
@@ -170,22 +168,11 @@ func dump(t *testing.T, be kv.Backend) ([]kv.Event, []*kv.KeyValue) {
 	return evs, kvs
 }
 
-// openBackend opens a fresh store of backend.
+// openBackend opens a fresh store of backend, through the same DSN-to-driver
+// path as the server.
 func openBackend(t *testing.T, backend string) kv.Backend {
 	t.Helper()
-	ctx := context.Background()
-	var be kv.Backend
-	var err error
-	switch backend {
-	case "sqlite":
-		be, err = sqlite.Open(ctx, "sqlite://"+t.TempDir()+"/state.db", nil)
-	case "postgres":
-		be, err = postgres.Open(ctx, postgres.Config{DSN: testdb.FreshDSN(t, backend)})
-	case "mysql":
-		be, err = mysql.Open(ctx, mysql.Config{DSN: testdb.FreshDSN(t, backend)})
-	default:
-		t.Fatalf("no backend %q", backend)
-	}
+	be, err := endpoint.OpenBackend(context.Background(), endpoint.Config{Endpoint: testdb.FreshDSN(t, backend)})
 	if err != nil {
 		t.Fatal(err)
 	}
