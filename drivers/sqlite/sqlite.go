@@ -137,8 +137,8 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, e
 	rdb.SetMaxIdleConns(DefaultReaders)
 	rdb.SetConnMaxIdleTime(0)
 	rdb.SetConnMaxLifetime(0)
-	cp := startCheckpointer(rdb, log)
-	cfg := sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, OnClose: cp.close}
+	cp := startCheckpointer(rdb, wdb, log)
+	cfg := sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, OnClose: cp.close, BeforeWrite: cp.beforeWrite}
 	if groupSync {
 		cfg.Sync = walSync(path)
 	}

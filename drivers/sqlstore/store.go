@@ -26,6 +26,10 @@ type Config struct {
 	// database's COMMIT does not sync by itself. Commits are then synced in
 	// groups (see syncGate), and WriteDB must be a pool of one connection.
 	Sync func() error
+	// BeforeWrite, if set, runs before each write transaction begins, with
+	// no transaction open on WriteDB (SQLite checkpoints there so that its
+	// WAL can restart under a steady write load).
+	BeforeWrite func(ctx context.Context) error
 }
 
 // Store implements kv.Backend over SQL.
@@ -45,6 +49,8 @@ type Store struct {
 	// gate groups the syncs of commits when Config.Sync is set; nil when
 	// every COMMIT is durable by itself.
 	gate *syncGate
+	// beforeWrite is Config.BeforeWrite.
+	beforeWrite func(ctx context.Context) error
 }
 
 var (
@@ -65,7 +71,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
 		lq: newLeaseStatements(cfg.Dialect), aq: newAuthStatements(cfg.Dialect), bulk: newBulkStatements(cfg.Dialect),
-		wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose}
+		wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose, beforeWrite: cfg.BeforeWrite}
 	if cfg.Sync != nil {
 		s.gate = newSyncGate(cfg.Sync)
 	}
@@ -185,6 +191,11 @@ func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // writeTx runs fn in a write transaction on the writer pool; wait returns
 // once its commit is durable.
 func (s *Store) writeTx(ctx context.Context, fn func(*sql.Tx) error) (wait func() error, err error) {
+	if s.beforeWrite != nil {
+		if err := s.beforeWrite(ctx); err != nil {
+			return nil, s.d.Classify(err)
+		}
+	}
 	commit := (*sql.Tx).Commit
 	var seq uint64
 	if s.gate != nil {
