@@ -69,6 +69,10 @@ type Server struct {
 
 // New opens the datastore, starts the engine and serves gRPC on the listen
 // address. Close stops it.
+// streamWorkers is how many goroutines run RPC handlers; an RPC that finds
+// them all busy gets a goroutine of its own, as without workers.
+const streamWorkers = 256
+
 func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -134,6 +138,9 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime}),
 		// The proto codec, with a fast path for watch events.
 		grpc.ForceServerCodecV2(server.Codec()),
+		// Handlers run on reused goroutines: a goroutine per RPC grew its
+		// stack on every call (6% of the server's CPU under Puts).
+		grpc.NumStreamWorkers(streamWorkers),
 	}
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))

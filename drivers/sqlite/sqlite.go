@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -93,8 +94,22 @@ func Path(dsn string) (string, url.Values, error) {
 	return path, q, nil
 }
 
-// Open opens (creating if needed) the database a sqlite:// DSN names.
+// Options are the choices of OpenWith.
+type Options struct {
+	// Shared lets other processes open the database while this store has
+	// it (tests that stand in for a shared PostgreSQL with one file): no
+	// lock is taken, and each write transaction reads its keys afresh.
+	Shared bool
+}
+
+// Open opens (creating if needed) the database a sqlite:// DSN names, for
+// this process alone: another process that has it open makes Open fail.
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, error) {
+	return OpenWith(ctx, dsn, log, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_ *sqlstore.Store, err error) {
 	path, extra, err := Path(dsn)
 	if err != nil {
 		return nil, err
@@ -102,6 +117,22 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, e
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create directory: %w", err)
 	}
+	unlock := func() error { return nil }
+	exclusive := false
+	if !opt.Shared {
+		switch u, err := lockFile(path); {
+		case err == nil:
+			unlock, exclusive = sync.OnceValue(u), true
+		case errors.Is(err, errors.ErrUnsupported):
+		default:
+			return nil, err
+		}
+	}
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
 	// The writer never checkpoints: the checkpointer does, off the commit
 	// path (see checkpoint.go). Unless the DSN chooses its own synchronous
 	// mode, the writer's COMMIT does not sync and commits are synced in
@@ -138,7 +169,8 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, e
 	rdb.SetConnMaxIdleTime(0)
 	rdb.SetConnMaxLifetime(0)
 	cp := startCheckpointer(rdb, wdb, log)
-	cfg := sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, OnClose: cp.close, BeforeWrite: cp.beforeWrite}
+	cfg := sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, BeforeWrite: cp.beforeWrite,
+		Exclusive: exclusive, OnClose: func() error { return errors.Join(cp.close(), unlock()) }}
 	if groupSync {
 		cfg.Sync = walSync(path)
 	}

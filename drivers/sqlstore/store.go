@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/strata-db/strata/migrations"
 	"github.com/strata-db/strata/pkg/kv"
@@ -30,6 +31,11 @@ type Config struct {
 	// no transaction open on WriteDB (SQLite checkpoints there so that its
 	// WAL can restart under a steady write load).
 	BeforeWrite func(ctx context.Context) error
+	// Exclusive declares that no one else writes the database while the
+	// store is open (SQLite, whose driver locks the file): a write
+	// transaction may then start from what the previous one knew of its
+	// keys (see writeBuf.carry).
+	Exclusive bool
 }
 
 // Store implements kv.Backend over SQL.
@@ -51,7 +57,16 @@ type Store struct {
 	gate *syncGate
 	// beforeWrite is Config.BeforeWrite.
 	beforeWrite func(ctx context.Context) error
+	exclusive   bool
+	// keptMu serializes the write transactions of an exclusive store and
+	// guards kept, what the last committed one knew of its keys.
+	keptMu sync.Mutex
+	kept   *writeBuf
 }
+
+// maxCarry bounds the memory of the keys carried from one write
+// transaction to the next (writeBuf.carry): about 400k keys of 40 bytes.
+const maxCarry = 64 << 20
 
 var (
 	_ kv.Backend   = (*Store)(nil)
@@ -71,7 +86,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
 		lq: newLeaseStatements(cfg.Dialect), aq: newAuthStatements(cfg.Dialect), bulk: newBulkStatements(cfg.Dialect),
-		wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose, beforeWrite: cfg.BeforeWrite}
+		wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose, beforeWrite: cfg.BeforeWrite, exclusive: cfg.Exclusive}
 	if cfg.Sync != nil {
 		s.gate = newSyncGate(cfg.Sync)
 	}
@@ -169,13 +184,29 @@ func (s *Store) Write(ctx context.Context, fn func(kv.WriteTxn) error) error {
 // WriteAsync is Write returning once the commit is visible; wait returns
 // once it is durable. Without a sync gate the commit is durable already.
 func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wait func() error, err error) {
-	return s.writeTx(ctx, func(tx *sql.Tx) error {
-		t := &txn{s: s, tx: tx, write: true}
+	var carried, done *writeBuf
+	if s.exclusive {
+		s.keptMu.Lock()
+		defer s.keptMu.Unlock()
+		carried, s.kept = s.kept, nil
+	}
+	wait, err = s.writeTx(ctx, func(tx *sql.Tx) error {
+		t := &txn{s: s, tx: tx, write: true, wb: carried}
 		if err := fn(t); err != nil {
 			return err
 		}
-		return t.flush(ctx)
+		if err := t.flush(ctx); err != nil {
+			return err
+		}
+		done = t.wb
+		return nil
 	})
+	if err == nil && s.exclusive {
+		// Committed: what it knew holds. A failed transaction may have
+		// changed carried before rolling back, so it is dropped.
+		s.kept = done.carry(maxCarry)
+	}
+	return wait, err
 }
 
 // readTx runs fn in a read transaction on the reader pool. With a sync

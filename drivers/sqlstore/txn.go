@@ -24,6 +24,19 @@ type txn struct {
 var _ kv.WriteTxn = (*txn)(nil)
 
 func (t *txn) Revisions(ctx context.Context) (current, compacted int64, err error) {
+	if t.write && t.wb != nil && t.wb.revsKnown {
+		// Carried from the previous transaction of an exclusive store.
+		return t.wb.rev, t.wb.compacted, nil
+	}
+	current, compacted, err = t.readRevisions(ctx)
+	if err == nil && t.write {
+		b := t.buf()
+		b.revsKnown, b.rev, b.compacted = true, current, compacted
+	}
+	return current, compacted, err
+}
+
+func (t *txn) readRevisions(ctx context.Context) (current, compacted int64, err error) {
 	if t.write {
 		// The first statement of a write transaction locks the revision row:
 		// writers queue here, so commit order equals revision order.
@@ -64,7 +77,7 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 		return nil, nil
 	}
 	if rev == 0 && r.IsSingleKey() {
-		v, err := t.getLatest(ctx, r.Start)
+		v, err := t.getLatest(ctx, r.Start, !keysOnly)
 		if v == nil || err != nil {
 			return nil, err
 		}
@@ -117,7 +130,7 @@ func (t *txn) Count(ctx context.Context, r kv.Range, rev int64) (int64, error) {
 		return 0, nil
 	}
 	if rev == 0 && r.IsSingleKey() {
-		v, err := t.getLatest(ctx, r.Start)
+		v, err := t.getLatest(ctx, r.Start, false)
 		if v == nil || err != nil {
 			return 0, err
 		}
@@ -208,10 +221,16 @@ func (t *txn) setMeta(ctx context.Context, name string, v int64) error {
 }
 
 func (t *txn) SetRevision(ctx context.Context, rev int64) error {
+	if t.wb != nil {
+		t.wb.rev = rev
+	}
 	return t.setMeta(ctx, "revision", rev)
 }
 
 func (t *txn) SetCompacted(ctx context.Context, rev int64) error {
+	if t.wb != nil {
+		t.wb.compacted = rev
+	}
 	return t.setMeta(ctx, "compact_revision", rev)
 }
 

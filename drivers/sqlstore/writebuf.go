@@ -21,6 +21,11 @@ import (
 //   - Every other read (ranges, counts, history, lease keys, events) flushes
 //     the buffer first, so SQL sees the transaction's own writes.
 //   - The buffer is flushed before COMMIT.
+//
+// On a store that owns its database (Config.Exclusive: SQLite), what a
+// committed write transaction knows of its keys and of the store's
+// revisions is carried into the next one, without the values: a Put or a
+// compare on mod_revision then reads no SQL at all. See carry.
 
 // bulkMaxRows is the largest number of rows of one multi-row statement;
 // statements for every power of two up to it are prepared at open.
@@ -94,6 +99,9 @@ type bufKey struct {
 	db      dbState
 	dbLease int64
 	dirty   bool // kv is not yet in strata_kv
+	// noValue: kv holds the key's revisions and lease but not its value
+	// (carried from an earlier transaction).
+	noValue bool
 }
 
 // logRow is one buffered strata_log row.
@@ -104,10 +112,23 @@ type logRow struct {
 
 // writeBuf is the buffer of one write transaction.
 type writeBuf struct {
-	keys  map[string]*bufKey
-	log   []logRow
-	dirty int // keys with dirty set
+	keys map[string]*bufKey
+	log  []logRow
+	// dirty lists the keys with dirty set, in the order they were written.
+	dirty []string
+	// touched lists the keys this transaction added to keys or changed.
+	touched []string
+	// size is about the memory keys takes, in bytes.
+	size int
+	// revsKnown: rev and compacted are the store's revision and compact
+	// revision as the transaction has read or set them.
+	revsKnown      bool
+	rev, compacted int64
 }
+
+// bufKeyBytes is about what one entry of writeBuf.keys takes besides its
+// key: the map slot, the bufKey and its kv.KeyValue.
+const bufKeyBytes = 160
 
 func (t *txn) buf() *writeBuf {
 	if t.wb == nil {
@@ -116,8 +137,18 @@ func (t *txn) buf() *writeBuf {
 	return t.wb
 }
 
-// cached returns the latest value of key when the transaction knows it.
-func (t *txn) cached(key []byte) (kv *kv.KeyValue, ok bool) {
+// set records k as what the transaction knows of name.
+func (b *writeBuf) set(name string, k *bufKey) {
+	if _, ok := b.keys[name]; !ok {
+		b.size += len(name) + bufKeyBytes
+	}
+	b.keys[name] = k
+	b.touched = append(b.touched, name)
+}
+
+// cached returns the latest value of key when the transaction knows it;
+// when value is false, a value-less entry (noValue) will do.
+func (t *txn) cached(key []byte, value bool) (kv *kv.KeyValue, ok bool) {
 	if t.wb == nil {
 		return nil, false
 	}
@@ -125,8 +156,32 @@ func (t *txn) cached(key []byte) (kv *kv.KeyValue, ok bool) {
 	if !ok || k.kv == nil {
 		return nil, ok
 	}
+	if k.noValue && value {
+		return nil, false
+	}
 	// A copy: the caller may change its fields (keys_only drops the value).
 	return shallowCopy(k.kv), true
+}
+
+// carry returns what a committed transaction's buffer leaves for the next
+// one: every key it knows, with its revisions and lease and whether its
+// row exists, but without values (they would keep request buffers alive
+// and grow with the values' size). Nil once the keys take more than
+// maxCarry bytes: the next transaction starts afresh.
+func (b *writeBuf) carry(maxCarry int) *writeBuf {
+	if b == nil || b.size > maxCarry || len(b.log) > 0 || len(b.dirty) > 0 {
+		return nil
+	}
+	for _, name := range b.touched {
+		k := b.keys[name]
+		if k.kv != nil && !k.noValue {
+			meta := shallowCopy(k.kv)
+			meta.Value = nil
+			k.kv, k.noValue = meta, true
+		}
+	}
+	b.touched = b.touched[:0]
+	return b
 }
 
 // shallowCopy copies v's fields; the byte slices are shared, never changed.
@@ -141,7 +196,7 @@ func (t *txn) remember(key []byte, v *kv.KeyValue) {
 	if v != nil {
 		k.db, k.dbLease = dbPresent, v.Lease
 	}
-	t.buf().keys[string(key)] = k
+	t.buf().set(string(key), k)
 }
 
 // Prefetch reads the latest values of keys not known yet, in as few
@@ -154,7 +209,7 @@ func (t *txn) Prefetch(ctx context.Context, keys [][]byte) error {
 	var want [][]byte
 	seen := map[string]bool{}
 	for _, k := range keys {
-		if _, ok := t.cached(k); ok || seen[string(k)] {
+		if _, ok := t.cached(k, false); ok || seen[string(k)] {
 			continue
 		}
 		seen[string(k)] = true
@@ -207,11 +262,12 @@ func (t *txn) bufferAppend(rev int64, changes []kv.Change) {
 	b := t.buf()
 	for _, c := range changes {
 		b.log = append(b.log, logRow{rev: rev, c: c})
-		k, ok := b.keys[string(c.KV.Key)]
+		name := string(c.KV.Key)
+		k, ok := b.keys[name]
 		if !ok {
 			k = &bufKey{db: dbUnknown}
-			b.keys[string(c.KV.Key)] = k
 		}
+		b.set(name, k)
 		if c.Deleted {
 			k.kv = nil
 		} else {
@@ -219,9 +275,10 @@ func (t *txn) bufferAppend(rev int64, changes []kv.Change) {
 			v.ModRevision = rev
 			k.kv = normalize(v)
 		}
+		k.noValue = false
 		if !k.dirty {
 			k.dirty = true
-			b.dirty++
+			b.dirty = append(b.dirty, name)
 		}
 	}
 }
@@ -230,24 +287,19 @@ func (t *txn) bufferAppend(rev int64, changes []kv.Change) {
 // every key written.
 func (t *txn) flush(ctx context.Context) error {
 	b := t.wb
-	if b == nil || (len(b.log) == 0 && b.dirty == 0) {
+	if b == nil || (len(b.log) == 0 && len(b.dirty) == 0) {
 		return nil
 	}
 	if err := t.flushLog(ctx, b.log); err != nil {
 		return err
 	}
 	b.log = b.log[:0]
-	if b.dirty == 0 {
+	if len(b.dirty) == 0 {
 		return nil
 	}
 	var upserts, updates []*kv.KeyValue
 	var deletes [][]byte
-	names := make([]string, 0, b.dirty)
-	for name, k := range b.keys {
-		if k.dirty {
-			names = append(names, name)
-		}
-	}
+	names := b.dirty
 	slices.Sort(names) // a deterministic statement order
 	for _, name := range names {
 		k := b.keys[name]
@@ -264,7 +316,7 @@ func (t *txn) flush(ctx context.Context) error {
 		}
 		k.dirty = false
 	}
-	b.dirty = 0
+	b.dirty = b.dirty[:0]
 	if err := t.flushKV(ctx, t.s.bulk.updateKV, updates); err != nil {
 		return err
 	}
@@ -340,9 +392,10 @@ func (t *txn) flushDeletes(ctx context.Context, keys [][]byte) error {
 }
 
 // getLatest answers a read of key's latest value in a write transaction
-// from the buffer, or reads and remembers it.
-func (t *txn) getLatest(ctx context.Context, key []byte) (*kv.KeyValue, error) {
-	if v, ok := t.cached(key); ok {
+// from the buffer, or reads and remembers it. Unless value is set, the
+// answer may lack the value.
+func (t *txn) getLatest(ctx context.Context, key []byte, value bool) (*kv.KeyValue, error) {
+	if v, ok := t.cached(key, value); ok {
 		return v, nil
 	}
 	var v kv.KeyValue

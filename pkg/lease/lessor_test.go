@@ -85,7 +85,8 @@ type lockedBackend struct {
 func startProcess(t testing.TB, dsn string, locker kv.Locker) *process {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dsn, nil)
+	// Processes with a locker share the file, as servers share PostgreSQL.
+	st, err := sqlite.OpenWith(ctx, dsn, nil, sqlite.Options{Shared: locker != nil})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func (v *view) leaseRevokeOp(r *pb.LeaseRevokeRequest) (*pb.LeaseRevokeResponse,
 		return nil, err
 	}
 	for _, k := range keys {
-		prev, err := v.get(k)
+		prev, err := v.lookup(k, false)
 		if err != nil {
 			return nil, err
 		}

@@ -36,7 +36,7 @@ func (v *view) txnPath(rt *pb.TxnRequest) ([]bool, error) {
 
 func (v *view) compares(cmps []*pb.Compare) (bool, error) {
 	for _, c := range cmps {
-		kvs, err := v.rangeLatest(kv.FromEtcd(c.Key, c.RangeEnd))
+		kvs, err := v.rangeLatest(kv.FromEtcd(c.Key, c.RangeEnd), c.Target == pb.Compare_VALUE)
 		if err != nil {
 			return false, err
 		}

@@ -123,7 +123,7 @@ func (v *view) checkPut(p *pb.PutRequest) (*kv.KeyValue, error) {
 
 // putOp writes one key at the operation's revision.
 func (v *view) putOp(p *pb.PutRequest) (*pb.PutResponse, error) {
-	prev, err := v.get(p.Key)
+	prev, err := v.lookup(p.Key, p.PrevKv || p.IgnoreValue)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (v *view) putOp(p *pb.PutRequest) (*pb.PutResponse, error) {
 
 // deleteOp removes every live key of the range at the operation's revision.
 func (v *view) deleteOp(d *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
-	kvs, err := v.rangeLatest(kv.FromEtcd(d.Key, d.RangeEnd))
+	kvs, err := v.rangeLatest(kv.FromEtcd(d.Key, d.RangeEnd), d.PrevKv)
 	if err != nil {
 		return nil, err
 	}

@@ -41,16 +41,24 @@ func (v *view) storageRev(rev int64) int64 {
 
 // get returns the live value of key as the operation sees it, or nil.
 func (v *view) get(key []byte) (*kv.KeyValue, error) {
-	kvs, err := v.tx.Range(v.ctx, kv.SingleKey(key), 0, 1, false)
+	return v.lookup(key, true)
+}
+
+// lookup is get for a caller that needs the value only if value is set:
+// the backend may then answer from what it knows of the key without
+// reading its value (see kv.ReadTxn.Range's keysOnly).
+func (v *view) lookup(key []byte, value bool) (*kv.KeyValue, error) {
+	kvs, err := v.tx.Range(v.ctx, kv.SingleKey(key), 0, 1, !value)
 	if err != nil || len(kvs) == 0 {
 		return nil, err
 	}
 	return kvs[0], nil
 }
 
-// rangeLatest returns the live keys of r as the operation sees them.
-func (v *view) rangeLatest(r kv.Range) ([]*kv.KeyValue, error) {
-	return v.tx.Range(v.ctx, r, 0, 0, false)
+// rangeLatest returns the live keys of r as the operation sees them, with
+// their values if value is set.
+func (v *view) rangeLatest(r kv.Range, value bool) ([]*kv.KeyValue, error) {
+	return v.tx.Range(v.ctx, r, 0, 0, !value)
 }
 
 // checkRev is etcd's check of a read revision against the store.
