@@ -19,6 +19,7 @@ import (
 )
 
 func main() {
+	endpoint.SetGCPercent()
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 
