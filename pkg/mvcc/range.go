@@ -37,7 +37,7 @@ func (v *view) rangeOp(r *pb.RangeRequest) (*pb.RangeResponse, error) {
 	}
 	count := int64(len(kvs))
 	if limit > 0 && count >= limit {
-		if count, err = v.tx.Count(v.ctx, kr, srev); err != nil {
+		if count, err = v.count(kr, r, readRev(rev, cur), srev); err != nil {
 			return nil, err
 		}
 	}
@@ -54,7 +54,16 @@ func (v *view) rangeOp(r *pb.RangeRequest) (*pb.RangeResponse, error) {
 	}
 	resp.Count = count
 	resp.Kvs = kvs
+	v.counts.noteNextPage(r, readRev(rev, cur), resp)
 	return resp, nil
+}
+
+// readRev is the revision a range reads: the one asked, or the current.
+func readRev(asked, cur int64) int64 {
+	if asked > 0 {
+		return asked
+	}
+	return cur
 }
 
 // rangeLimit is how many rows to fetch: all when the order or filters need

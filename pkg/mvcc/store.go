@@ -47,6 +47,7 @@ type Store struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
+	counts  countCache // counts of next pages of listings (counts.go)
 
 	writes  chan *writeReq
 	acks    chan *ackBatch // committed batches, from the writer to the acker
@@ -157,6 +158,7 @@ func (s *Store) Range(ctx context.Context, r *pb.RangeRequest) (resp *pb.RangeRe
 		return resp, err
 	}
 	err = s.read(ctx, func(v *view) error {
+		v.counts = &s.counts
 		resp, err = v.rangeOp(r)
 		return err
 	})

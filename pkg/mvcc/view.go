@@ -20,6 +20,9 @@ type view struct {
 	changes   int64 // changes appended at rev+1 so far
 	// leaseKnown caches lease look-ups of this operation.
 	leaseKnown map[int64]bool
+	// counts, in a read-only view, holds the counts of next pages
+	// (counts.go).
+	counts *countCache
 }
 
 // curRev is the revision the operation sees: rev, or rev+1 once it wrote.
