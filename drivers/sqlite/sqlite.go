@@ -145,7 +145,7 @@ func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_
 	// temp_store(MEMORY) keeps the statement journal of the multi-row
 	// writes in memory: otherwise it spills to a temporary file, whose
 	// writes cost as much as the WAL's.
-	wdb, err := sql.Open("sqlite", connString(path, extra, "immediate", wsync)+"&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(MEMORY)")
+	wdb, err := sql.Open("sqlite", connString(path, extra, "immediate", wsync)+"&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
