@@ -17,11 +17,12 @@ import (
 // knowledge holds none.
 func TestCarriedKeysFollowCommits(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "state.db"), nil)
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "state.db")
+	st, err := sqlite.Open(ctx, dsn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	defer func() { st.Close() }()
 	key := []byte("a")
 	get := func(tx kv.WriteTxn, keysOnly bool) *kv.KeyValue {
 		t.Helper()
@@ -79,6 +80,26 @@ func TestCarriedKeysFollowCommits(t *testing.T) {
 		}
 		if got := get(tx, false); got == nil || string(got.Value) != "v2" {
 			t.Fatalf("with its value: %+v, want v2", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After a restart the first write transaction loads every key: a is
+	// there, b is not.
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = sqlite.Open(ctx, dsn, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Write(ctx, func(tx kv.WriteTxn) error {
+		if got := get(tx, true); got == nil || got.Version != 2 || got.ModRevision != 3 {
+			t.Fatalf("after a restart: %+v, want version 2 at revision 3", got)
+		}
+		if kvs, err := tx.Range(ctx, kv.SingleKey([]byte("b")), 0, 1, true); err != nil || len(kvs) != 0 {
+			t.Fatalf("b after a restart: %v, %v; want none", kvs, err)
 		}
 		return nil
 	})

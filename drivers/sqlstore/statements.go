@@ -7,6 +7,7 @@ type statements struct {
 	lockCompactMark  string
 	setMeta          string
 	getKey           string
+	allKeys          string
 	getKeyAtLatest   string
 	rangeLatest      string
 	rangeLatestTo    string
@@ -48,6 +49,7 @@ func newStatements(d Dialect) statements {
 		lockCompactMark: r("SELECT value FROM strata_meta WHERE name = 'compact_done'" + d.ForUpdate()),
 		setMeta:         r("UPDATE strata_meta SET value = ? WHERE name = ?"),
 		getKey:          r("SELECT " + kvCols + " FROM strata_kv WHERE name = ?"),
+		allKeys:         r("SELECT name, create_revision, mod_revision, version, lease FROM strata_kv"),
 		rangeLatest:     r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? ORDER BY name LIMIT ?"),
 		rangeLatestTo:   r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? AND name < ? ORDER BY name LIMIT ?"),
 		countLatest:     r("SELECT COUNT(*) FROM strata_kv WHERE name >= ?"),

@@ -62,6 +62,10 @@ type Store struct {
 	// guards kept, what the last committed one knew of its keys.
 	keptMu sync.Mutex
 	kept   *writeBuf
+	// tooMany (guarded by keptMu) is set once the live keys were found
+	// not to fit in memory: write transactions then start with no keys
+	// rather than load them all again.
+	tooMany bool
 }
 
 // maxCarry bounds the memory of the keys carried from one write
@@ -192,6 +196,12 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 	}
 	wait, err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		t := &txn{s: s, tx: tx, write: true, wb: carried}
+		if s.exclusive && carried == nil && !s.tooMany {
+			if err := t.loadAll(ctx, maxCarry/2); err != nil {
+				return err
+			}
+			s.tooMany = !t.wb.complete
+		}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -205,6 +215,7 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 		// Committed: what it knew holds. A failed transaction may have
 		// changed carried before rolling back, so it is dropped.
 		s.kept = done.carry(maxCarry)
+		s.tooMany = s.tooMany || s.kept == nil
 	}
 	return wait, err
 }

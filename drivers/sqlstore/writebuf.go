@@ -124,6 +124,9 @@ type writeBuf struct {
 	// revision as the transaction has read or set them.
 	revsKnown      bool
 	rev, compacted int64
+	// complete: keys holds every live key, so a key not in it is absent
+	// (loadAll).
+	complete bool
 }
 
 // bufKeyBytes is about what one entry of writeBuf.keys takes besides its
@@ -154,7 +157,7 @@ func (t *txn) cached(key []byte, value bool) (kv *kv.KeyValue, ok bool) {
 	}
 	k, ok := t.wb.keys[string(key)]
 	if !ok || k.kv == nil {
-		return nil, ok
+		return nil, ok || t.wb.complete
 	}
 	if k.noValue && value {
 		return nil, false
@@ -172,9 +175,19 @@ func (b *writeBuf) carry(maxCarry int) *writeBuf {
 	if b == nil || b.size > maxCarry || len(b.log) > 0 || len(b.dirty) > 0 {
 		return nil
 	}
+	if b.complete {
+		// Keys deleted in the transaction stay as known-absent entries;
+		// absent keys need none.
+		for _, name := range b.touched {
+			if k := b.keys[name]; k != nil && k.kv == nil && k.db == dbAbsent {
+				delete(b.keys, name)
+				b.size -= len(name) + bufKeyBytes
+			}
+		}
+	}
 	for _, name := range b.touched {
 		k := b.keys[name]
-		if k.kv != nil && !k.noValue {
+		if k != nil && k.kv != nil && !k.noValue {
 			meta := shallowCopy(k.kv)
 			meta.Value = nil
 			k.kv, k.noValue = meta, true
@@ -197,6 +210,38 @@ func (t *txn) remember(key []byte, v *kv.KeyValue) {
 		k.db, k.dbLease = dbPresent, v.Lease
 	}
 	t.buf().set(string(key), k)
+}
+
+// loadAll reads every live key of strata_kv, without values, into a
+// fresh buffer, as long as they fit in maxBytes; if they all do, the
+// buffer is complete and a write transaction reads no key from SQL before
+// writing it. An exclusive store does it when it has no carried buffer
+// (at its first write, and after a failed transaction).
+func (t *txn) loadAll(ctx context.Context, maxBytes int) error {
+	b := &writeBuf{keys: map[string]*bufKey{}}
+	rows, err := t.query(ctx, t.s.q.allKeys)
+	if err != nil {
+		return fmt.Errorf("sqlstore: load keys: %w", err)
+	}
+	defer rows.Close()
+	b.complete = true
+	for rows.Next() {
+		if b.size > maxBytes {
+			b.complete = false
+			break
+		}
+		v := &kv.KeyValue{}
+		if err := rows.Scan(&v.Key, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease); err != nil {
+			return fmt.Errorf("sqlstore: load keys: %w", err)
+		}
+		b.set(string(v.Key), &bufKey{kv: v, db: dbPresent, dbLease: v.Lease, noValue: true})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: load keys: %w", err)
+	}
+	b.touched = b.touched[:0]
+	t.wb = b
+	return nil
 }
 
 // Prefetch reads the latest values of keys not known yet, in as few
