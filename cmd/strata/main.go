@@ -19,7 +19,7 @@ import (
 )
 
 func main() {
-	endpoint.SetGCPercent()
+	endpoint.TuneGC(context.Background())
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
 

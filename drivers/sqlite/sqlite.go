@@ -144,8 +144,12 @@ func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_
 	}
 	// temp_store(MEMORY) keeps the statement journal of the multi-row
 	// writes in memory: otherwise it spills to a temporary file, whose
-	// writes cost as much as the WAL's.
-	wdb, err := sql.Open("sqlite", connString(path, extra, "immediate", wsync)+"&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32768)")
+	// writes cost as much as the WAL's. The writer's page cache stays valid
+	// across transactions (no other connection writes); 8 MiB instead of
+	// SQLite's 2 MiB cut the page reads from the OS under random Puts from
+	// 6.4 to 4.3 per Put (32 MiB: 3.2, but the RSS of the memory workload
+	// passed 200 MB).
+	wdb, err := sql.Open("sqlite", connString(path, extra, "immediate", wsync)+"&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-8192)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}

@@ -73,7 +73,7 @@ func serveEtcd(ctx context.Context, dir string, stdout io.Writer) error {
 }
 
 func serveStrata(ctx context.Context, dsn string, stdout, stderr io.Writer) error {
-	endpoint.SetGCPercent() // as cmd/strata
+	endpoint.TuneGC(ctx) // as cmd/strata
 	srv, err := endpoint.New(ctx, endpoint.Config{
 		ListenAddress:  "127.0.0.1:0",
 		Endpoint:       dsn,
