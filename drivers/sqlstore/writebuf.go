@@ -176,8 +176,8 @@ func (b *writeBuf) carry(maxCarry int) *writeBuf {
 		return nil
 	}
 	if b.complete {
-		// Keys deleted in the transaction stay as known-absent entries;
-		// absent keys need none.
+		// A complete buffer needs no entry for an absent key: drop those
+		// of the keys this transaction deleted.
 		for _, name := range b.touched {
 			if k := b.keys[name]; k != nil && k.kv == nil && k.db == dbAbsent {
 				delete(b.keys, name)
@@ -188,6 +188,7 @@ func (b *writeBuf) carry(maxCarry int) *writeBuf {
 	for _, name := range b.touched {
 		k := b.keys[name]
 		if k != nil && k.kv != nil && !k.noValue {
+			// A copy: k.kv may also be a response's (remember).
 			meta := shallowCopy(k.kv)
 			meta.Value = nil
 			k.kv, k.noValue = meta, true
