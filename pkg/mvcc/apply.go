@@ -37,7 +37,7 @@ func Apply(ctx context.Context, tx kv.WriteTxn, rev, compacted int64, op *Op) (r
 	case auth.IsOp(op):
 		resp, err = v.authOp(op)
 	case op.Put != nil:
-		if _, err = v.checkPut(op.Put); err == nil {
+		if err = v.checkPut(op.Put); err == nil {
 			resp, err = v.putOp(op.Put)
 		}
 	case op.DeleteRange != nil:

@@ -35,7 +35,7 @@ func (v *view) checkTxn(rt *pb.TxnRequest, path []bool) (int, error) {
 		case *pb.RequestOp_RequestRange:
 			err = v.checkRev(tv.RequestRange.Revision)
 		case *pb.RequestOp_RequestPut:
-			_, err = v.checkPut(tv.RequestPut)
+			err = v.checkPut(tv.RequestPut)
 		case *pb.RequestOp_RequestTxn:
 			var sub int
 			sub, err = v.checkTxn(tv.RequestTxn, path[1+n:])
@@ -97,28 +97,28 @@ func (v *view) execTxn(rt *pb.TxnRequest, path []bool, resp *pb.TxnResponse) (in
 }
 
 // checkPut is etcd's checkPut: the lease must exist, and ignore_value or
-// ignore_lease need the key to exist. It returns the key's live value.
-func (v *view) checkPut(p *pb.PutRequest) (*kv.KeyValue, error) {
+// ignore_lease need the key to exist.
+func (v *view) checkPut(p *pb.PutRequest) error {
 	if p.Lease != 0 {
 		ok, err := v.leaseExists(p.Lease)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !ok {
-			return nil, kv.ErrLeaseNotFound
+			return kv.ErrLeaseNotFound
 		}
 	}
 	if !p.IgnoreValue && !p.IgnoreLease {
-		return nil, nil
+		return nil
 	}
-	prev, err := v.get(p.Key)
+	prev, err := v.lookup(p.Key, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if prev == nil {
-		return nil, kv.ErrKeyNotFound
+		return kv.ErrKeyNotFound
 	}
-	return prev, nil
+	return nil
 }
 
 // putOp writes one key at the operation's revision.
