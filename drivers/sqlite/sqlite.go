@@ -50,8 +50,10 @@ func (Dialect) NowMillis() string {
 }
 
 func (Dialect) DeleteSuperseded() string {
-	return `DELETE FROM strata_log WHERE deleted = 0 AND (name, revision) IN (
-		SELECT s.name, s.prev_revision FROM strata_log s WHERE s.revision > ? AND s.revision <= ? AND s.prev_revision > 0)`
+	// By primary key only: an exclusive store's log has no index on names.
+	return `DELETE FROM strata_log WHERE (revision, sub) IN (
+		SELECT p.revision, p.sub FROM strata_log s JOIN strata_log p ON p.revision = s.prev_revision AND p.name = s.name
+		WHERE s.revision > ? AND s.revision <= ? AND s.prev_revision > 0 AND p.deleted = 0)`
 }
 
 func (Dialect) Classify(err error) error {
@@ -174,7 +176,8 @@ func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_
 	rdb.SetConnMaxLifetime(0)
 	cp := startCheckpointer(rdb, wdb, log)
 	cfg := sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, BeforeWrite: cp.beforeWrite,
-		Exclusive: exclusive, OnClose: func() error { return errors.Join(cp.close(), unlock()) }}
+		Exclusive: exclusive, History: exclusive, AfterMigrate: nameIndex(exclusive),
+		OnClose: func() error { return errors.Join(cp.close(), unlock()) }}
 	if groupSync {
 		cfg.Sync = walSync(path)
 	}
@@ -190,6 +193,23 @@ func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_
 		return nil, err
 	}
 	return st, nil
+}
+
+// nameIndex returns the step after migration that fits the log to how the
+// store reads it. A store that owns its file keeps the log's index by key in
+// memory (sqlstore.Config.History): the index on names, which a random Put
+// would otherwise write a page of, is dropped. A store that shares its file
+// with other processes reads past revisions in SQL, through that index: it
+// is built again if a previous owner dropped it.
+func nameIndex(exclusive bool) func(ctx context.Context, db *sql.DB) error {
+	stmt := "CREATE INDEX IF NOT EXISTS strata_log_name ON strata_log (name, revision)"
+	if exclusive {
+		stmt = "DROP INDEX IF EXISTS strata_log_name"
+	}
+	return func(ctx context.Context, db *sql.DB) error {
+		_, err := db.ExecContext(ctx, stmt)
+		return err
+	}
 }
 
 // connString is the modernc DSN of path with the DSN's extra query;

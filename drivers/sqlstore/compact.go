@@ -39,5 +39,10 @@ func (s *Store) CompactStep(ctx context.Context, to, batch int64) (upto int64, e
 		upto = next
 		return nil
 	})
+	if err == nil && upto == to && s.hist != nil {
+		// The log holds nothing below to that a read at to or above
+		// needs: the index drops the same.
+		s.hist.prune(to)
+	}
 	return upto, err
 }

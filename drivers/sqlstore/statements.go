@@ -27,6 +27,7 @@ type statements struct {
 	eventsWithPrev   string
 	deleteSuperseded string
 	deleteTombstones string
+	logRefs          string
 }
 
 const kvCols = "name, value, create_revision, mod_revision, version, lease"
@@ -82,6 +83,7 @@ func newStatements(d Dialect) statements {
 		// revision stays until the next compaction, so a watch from the
 		// compact revision still sees the deletes made at it, as in etcd.
 		deleteTombstones: r("DELETE FROM strata_log WHERE revision >= ? AND revision < ? AND deleted = 1"),
+		logRefs:          r("SELECT name, revision, sub, deleted FROM strata_log ORDER BY revision, sub"),
 
 		// One statement is one snapshot in every dialect (SQLite's implicit
 		// read transaction, PostgreSQL's statement snapshot, InnoDB's

@@ -36,6 +36,14 @@ type Config struct {
 	// transaction may then start from what the previous one knew of its
 	// keys (see writeBuf.carry).
 	Exclusive bool
+	// History keeps the index of the log by key in memory (see history),
+	// for an Exclusive store whose database has no index on strata_log's
+	// names: reads at past revisions use it instead.
+	History bool
+	// AfterMigrate, if set, runs once the schema is migrated and before
+	// any statement is prepared (SQLite adds or drops the name index of
+	// the log there, as History needs).
+	AfterMigrate func(ctx context.Context, db *sql.DB) error
 }
 
 // Store implements kv.Backend over SQL.
@@ -66,6 +74,8 @@ type Store struct {
 	// not to fit in memory: write transactions then start with no keys
 	// rather than load them all again.
 	tooMany bool
+	// hist is the in-memory index of the log (Config.History), or nil.
+	hist *history
 }
 
 // maxCarry bounds the memory of the keys carried from one write
@@ -88,6 +98,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Sync != nil && cfg.WriteDB.Stats().MaxOpenConnections != 1 {
 		return nil, errors.New("sqlstore: a Sync needs a write pool of exactly one connection")
 	}
+	if cfg.History && !cfg.Exclusive {
+		return nil, errors.New("sqlstore: an index of the log in memory needs an exclusive store")
+	}
 	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
 		lq: newLeaseStatements(cfg.Dialect), aq: newAuthStatements(cfg.Dialect), bulk: newBulkStatements(cfg.Dialect),
 		wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose, beforeWrite: cfg.BeforeWrite, exclusive: cfg.Exclusive}
@@ -97,12 +110,30 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
+	if cfg.AfterMigrate != nil {
+		if err := cfg.AfterMigrate(ctx, s.wdb); err != nil {
+			return nil, s.d.Classify(err)
+		}
+	}
 	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.aq, s.bulk.all()); err != nil {
 		return nil, err
 	}
-	if err := s.rstmts.prepare(ctx, s.rdb, s.q, s.lq, s.aq); err != nil {
+	if err := s.rstmts.prepare(ctx, s.rdb, s.q, s.lq, s.aq, s.bulk.getRows); err != nil {
 		s.wstmts.close()
 		return nil, err
+	}
+	if cfg.History {
+		err := s.readTx(ctx, func(tx *sql.Tx) error {
+			h, err := loadHistory(ctx, &txn{s: s, tx: tx})
+			s.hist = h
+			return err
+		})
+		if err != nil {
+			s.wstmts.close()
+			s.rstmts.close()
+			return nil, err
+		}
+		s.log.Info("indexed the log in memory", "rows", s.hist.rows, "keys", s.hist.tree.Len())
 	}
 	return s, nil
 }
@@ -189,13 +220,14 @@ func (s *Store) Write(ctx context.Context, fn func(kv.WriteTxn) error) error {
 // once it is durable. Without a sync gate the commit is durable already.
 func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wait func() error, err error) {
 	var carried, done *writeBuf
+	var t *txn
 	if s.exclusive {
 		s.keptMu.Lock()
 		defer s.keptMu.Unlock()
 		carried, s.kept = s.kept, nil
 	}
 	wait, err = s.writeTx(ctx, func(tx *sql.Tx) error {
-		t := &txn{s: s, tx: tx, write: true, wb: carried}
+		t = &txn{s: s, tx: tx, write: true, wb: carried}
 		if s.exclusive && carried == nil && !s.tooMany {
 			if err := t.loadAll(ctx, maxCarry/2); err != nil {
 				return err
@@ -211,6 +243,13 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 		done = t.wb
 		return nil
 	})
+	if s.hist != nil && t != nil && t.wb != nil {
+		if err == nil {
+			s.hist.commit(t.wb.histRev)
+		} else {
+			s.hist.rollback(t.wb.histNames)
+		}
+	}
 	if err == nil && s.exclusive {
 		// Committed: what it knew holds. A failed transaction may have
 		// changed carried before rolling back, so it is dropped.

@@ -86,6 +86,9 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
+	if rev > 0 && t.s.hist != nil {
+		return t.rangeAt(ctx, r, rev, limit)
+	}
 	var rows *sql.Rows
 	var err error
 	switch {
@@ -138,6 +141,9 @@ func (t *txn) Count(ctx context.Context, r kv.Range, rev int64) (int64, error) {
 	}
 	if err := t.flush(ctx); err != nil {
 		return 0, err
+	}
+	if rev > 0 && t.s.hist != nil {
+		return t.countAt(r, rev)
 	}
 	var n int64
 	var err error

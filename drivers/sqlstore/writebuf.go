@@ -57,6 +57,8 @@ type bulkStatements struct {
 	// a sequential scan when its table was small at planning time, while
 	// a lookup of one primary key is an index scan in every plan.
 	getKeys []string
+	// getRows reads n log rows by primary key (revision, sub), in order.
+	getRows []string
 }
 
 func newBulkStatements(d Dialect) bulkStatements {
@@ -67,14 +69,20 @@ func newBulkStatements(d Dialect) bulkStatements {
 		kvRows := `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES ` + placeholders(n, 6)
 		b.upsertKV = append(b.upsertKV, d.Rebind(kvRows+d.UpsertKV(true)))
 		b.updateKV = append(b.updateKV, d.Rebind(kvRows+d.UpsertKV(false)))
-		b.getKeys = append(b.getKeys, d.Rebind(strings.TrimSuffix(strings.Repeat("SELECT "+kvCols+" FROM strata_kv WHERE name = ? UNION ALL ", n), " UNION ALL ")))
+		b.getKeys = append(b.getKeys, d.Rebind(unionAll("SELECT "+kvCols+" FROM strata_kv WHERE name = ?", n)))
+		b.getRows = append(b.getRows, d.Rebind(unionAll("SELECT "+logCols+" FROM strata_log l WHERE l.revision = ? AND l.sub = ?", n)))
 	}
 	return b
 }
 
 // all lists every statement, for preparing.
 func (b bulkStatements) all() []string {
-	return slices.Concat(b.insertLog, b.upsertKV, b.updateKV, b.getKeys)
+	return slices.Concat(b.insertLog, b.upsertKV, b.updateKV, b.getKeys, b.getRows)
+}
+
+// unionAll is n copies of a one-row SELECT joined by UNION ALL.
+func unionAll(sel string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(sel+" UNION ALL ", n), " UNION ALL ")
 }
 
 // placeholders is "(?, ?), (?, ?)" for rows rows of cols columns.
@@ -127,6 +135,11 @@ type writeBuf struct {
 	// complete: keys holds every live key, so a key not in it is absent
 	// (loadAll).
 	complete bool
+	// histNames are the keys of the rows this transaction added to the
+	// store's history (pending until it commits); histRev is the newest
+	// revision of those rows.
+	histNames []string
+	histRev   int64
 }
 
 // bufKeyBytes is about what one entry of writeBuf.keys takes besides its
@@ -195,6 +208,7 @@ func (b *writeBuf) carry(maxCarry int) *writeBuf {
 		}
 	}
 	b.touched = b.touched[:0]
+	b.histNames = b.histNames[:0]
 	return b
 }
 
@@ -309,6 +323,11 @@ func (t *txn) bufferAppend(rev int64, changes []kv.Change) {
 	for _, c := range changes {
 		b.log = append(b.log, logRow{rev: rev, c: c})
 		name := string(c.KV.Key)
+		if h := t.s.hist; h != nil {
+			h.add(name, rowRef{rev: rev, sub: int32(c.Sub), deleted: c.Deleted})
+			b.histNames = append(b.histNames, name)
+			b.histRev = rev
+		}
 		k, ok := b.keys[name]
 		if !ok {
 			k = &bufKey{db: dbUnknown}

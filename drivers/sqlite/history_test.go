@@ -1,0 +1,140 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/strata-db/strata/drivers/sqlite"
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+func putChange(key string, rev, version int64) kv.Change {
+	return kv.Change{KV: &kv.KeyValue{Key: []byte(key), Value: []byte("v"), CreateRevision: rev - version + 1, ModRevision: rev, Version: version}}
+}
+
+// rangeAt reads every key live at rev.
+func rangeAt(t *testing.T, tx kv.ReadTxn, rev int64) ([]string, error) {
+	t.Helper()
+	kvs, err := tx.Range(context.Background(), kv.Range{Start: []byte{0}}, rev, 0, false)
+	var keys []string
+	for _, v := range kvs {
+		keys = append(keys, string(v.Key))
+	}
+	return keys, err
+}
+
+// TestHistoryForgetsRolledBackRows: a write transaction that rolls back
+// leaves nothing in the in-memory index of the log, so the next one, which
+// writes other keys at the same revision, reads back only its own.
+func TestHistoryForgetsRolledBackRows(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	write := func(rev int64, keys ...string) error {
+		return st.Write(ctx, func(tx kv.WriteTxn) error {
+			var cs []kv.Change
+			for i, k := range keys {
+				c := putChange(k, rev, 1)
+				c.Sub = int64(i)
+				cs = append(cs, c)
+			}
+			if err := tx.Append(ctx, rev, cs); err != nil {
+				return err
+			}
+			return tx.SetRevision(ctx, rev)
+		})
+	}
+	boom := errors.New("boom")
+	err = st.Write(ctx, func(tx kv.WriteTxn) error {
+		if err := tx.Append(ctx, 2, []kv.Change{putChange("gone", 2, 1)}); err != nil {
+			return err
+		}
+		// The transaction's own rows are read at their revision.
+		if keys, err := rangeAt(t, tx, 2); err != nil || len(keys) != 1 || keys[0] != "gone" {
+			t.Errorf("inside the transaction at 2: %q, %v; want [gone]", keys, err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("write: %v, want boom", err)
+	}
+	if err := write(2, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(3, "later"); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Read(ctx, func(tx kv.ReadTxn) error {
+		keys, err := rangeAt(t, tx, 2)
+		if err != nil || len(keys) != 1 || keys[0] != "kept" {
+			t.Errorf("at 2: %q, %v; want [kept]", keys, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHistoryPrunedUnderOldSnapshot: a read whose snapshot began before a
+// compaction, at a revision that compaction removed, fails with
+// ErrCompacted once the index is pruned, instead of missing the keys whose
+// rows the pruning dropped.
+func TestHistoryPrunedUnderOldSnapshot(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// a at 2, b at 3, a again at 4: at 3 both are live, from rows 2 and 3.
+	for _, w := range []struct {
+		rev     int64
+		key     string
+		version int64
+	}{{2, "a", 1}, {3, "b", 1}, {4, "a", 2}} {
+		err := st.Write(ctx, func(tx kv.WriteTxn) error {
+			if err := tx.Append(ctx, w.rev, []kv.Change{putChange(w.key, w.rev, w.version)}); err != nil {
+				return err
+			}
+			return tx.SetRevision(ctx, w.rev)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = st.Read(ctx, func(tx kv.ReadTxn) error {
+		if _, compacted, err := tx.Revisions(ctx); err != nil || compacted > 3 {
+			t.Fatalf("revisions: compacted %d, %v", compacted, err)
+		}
+		if keys, err := rangeAt(t, tx, 3); err != nil || len(keys) != 2 {
+			t.Fatalf("at 3 before compacting: %q, %v; want [a b]", keys, err)
+		}
+		// Compact to 4 while this snapshot is open.
+		if err := st.Write(ctx, func(tx kv.WriteTxn) error { return tx.SetCompacted(ctx, 4) }); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			done, err := st.CompactStep(ctx, 4, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done >= 4 {
+				break
+			}
+		}
+		keys, err := rangeAt(t, tx, 3)
+		if !errors.Is(err, kv.ErrCompacted) {
+			t.Errorf("at 3 after compacting to 4: %q, %v; want ErrCompacted", keys, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

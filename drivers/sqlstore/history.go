@@ -1,0 +1,253 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/google/btree"
+
+	"github.com/strata-db/strata/pkg/kv"
+)
+
+// history is the index of the log that an exclusive store keeps in memory
+// instead of an index on strata_log's names (Config.History), as etcd keeps
+// its treeIndex: for every key, the (revision, sub) of each of its rows
+// still in the log, oldest first. A read at a past revision finds there
+// which row of each key was live, then reads those rows by primary key.
+//
+// The database then needs no index on names: a Put writes the log at its
+// end and one row of strata_kv, instead of also a leaf of a name index
+// somewhere in the middle of it (under random Puts, a page written to the
+// WAL and again by the checkpoint for every Put).
+//
+// Rows are added when a write transaction appends them, before it commits,
+// so that a later operation of the same batch reads them at their revision.
+// A reader never sees such a row: it reads at a revision its snapshot has
+// committed, and every row above it is ignored. A transaction that rolls
+// back takes its rows out again (rollback).
+type history struct {
+	mu   sync.RWMutex
+	tree *btree.BTreeG[*keyRows]
+	// rows is the number of rows in the tree.
+	rows int
+	// committed is the revision of the last committed write transaction:
+	// rows above it are pending.
+	committed int64
+	// compacted is the revision the tree was last pruned to: a row it
+	// superseded at or below it may be gone, so a read below it fails.
+	compacted int64
+}
+
+// keyRows is one key's rows, in (revision, sub) order.
+type keyRows struct {
+	name string
+	rows []rowRef
+}
+
+// rowRef names one row of strata_log.
+type rowRef struct {
+	rev     int64
+	sub     int32
+	deleted bool
+}
+
+func lessKeyRows(a, b *keyRows) bool { return a.name < b.name }
+
+func newHistory() *history {
+	return &history{tree: btree.NewG(32, lessKeyRows)}
+}
+
+// loadHistory reads the whole log into a new history.
+func loadHistory(ctx context.Context, t *txn) (*history, error) {
+	h := newHistory()
+	cur, _, err := t.readRevisions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, t.s.q.logRefs)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: load log index: %w", err)
+	}
+	defer rows.Close()
+	var name []byte
+	for rows.Next() {
+		var r rowRef
+		if err := rows.Scan(&name, &r.rev, &r.sub, &r.deleted); err != nil {
+			return nil, fmt.Errorf("sqlstore: load log index: %w", err)
+		}
+		h.add(string(name), r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: load log index: %w", err)
+	}
+	// compacted stays 0: a compaction that a crash interrupted is finished
+	// by the compactor, which prunes the index then.
+	h.committed = cur
+	return h, nil
+}
+
+// add appends a row to its key's rows; rows come in (revision, sub) order.
+func (h *history) add(name string, r rowRef) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k, ok := h.tree.Get(&keyRows{name: name})
+	if !ok {
+		k = &keyRows{name: name}
+		h.tree.ReplaceOrInsert(k)
+	}
+	k.rows = append(k.rows, r)
+	h.rows++
+}
+
+// commit marks every row up to rev as committed.
+func (h *history) commit(rev int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.committed = max(h.committed, rev)
+}
+
+// rollback removes the pending rows of the named keys.
+func (h *history) rollback(names []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, name := range names {
+		k, ok := h.tree.Get(&keyRows{name: name})
+		if !ok {
+			continue
+		}
+		n := len(k.rows)
+		for n > 0 && k.rows[n-1].rev > h.committed {
+			n--
+		}
+		h.rows -= len(k.rows) - n
+		k.rows = k.rows[:n]
+		if n == 0 {
+			h.tree.Delete(k)
+		}
+	}
+}
+
+// liveAt returns the row of k live at rev: its newest at or below rev,
+// unless that is a tombstone.
+func (k *keyRows) liveAt(rev int64) (rowRef, bool) {
+	i := sort.Search(len(k.rows), func(i int) bool { return k.rows[i].rev > rev })
+	if i == 0 || k.rows[i-1].deleted {
+		return rowRef{}, false
+	}
+	return k.rows[i-1], true
+}
+
+// at calls fn with each key of r live at rev, in key order, and its row,
+// until fn returns false. rev must not be above a revision the caller's
+// snapshot has committed.
+func (h *history) at(r kv.Range, rev int64, fn func(name string, row rowRef) bool) error {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if rev < h.compacted {
+		// Pruned while the caller's snapshot was older than the compaction.
+		return kv.ErrCompacted
+	}
+	h.tree.AscendGreaterOrEqual(&keyRows{name: string(r.Start)}, func(k *keyRows) bool {
+		if r.End != nil && bytes.Compare([]byte(k.name), r.End) >= 0 {
+			return false
+		}
+		if row, ok := k.liveAt(rev); ok {
+			return fn(k.name, row)
+		}
+		return true
+	})
+	return nil
+}
+
+// prune drops what compacting to rev removed from the log: the rows
+// superseded by a row at or below rev, and tombstones below rev.
+func (h *history) prune(rev int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if rev <= h.compacted {
+		return
+	}
+	h.compacted = rev
+	var empty []*keyRows
+	h.tree.Ascend(func(k *keyRows) bool {
+		i := sort.Search(len(k.rows), func(i int) bool { return k.rows[i].rev > rev })
+		if i == 0 {
+			return true
+		}
+		drop := i - 1
+		if last := k.rows[i-1]; last.deleted && last.rev < rev {
+			drop = i
+		}
+		if drop > 0 {
+			h.rows -= drop
+			k.rows = append(k.rows[:0:0], k.rows[drop:]...)
+			if len(k.rows) == 0 {
+				empty = append(empty, k)
+			}
+		}
+		return true
+	})
+	for _, k := range empty {
+		h.tree.Delete(k)
+	}
+}
+
+// rangeAt reads the keys of r live at a past revision, through the
+// history: which rows from memory, the rows by primary key.
+func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.KeyValue, error) {
+	var refs []rowRef
+	err := t.s.hist.at(r, rev, func(_ string, row rowRef) bool {
+		refs = append(refs, row)
+		return limit <= 0 || int64(len(refs)) < limit
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*kv.KeyValue, 0, len(refs))
+	for len(refs) > 0 {
+		n := chunk(len(refs))
+		args := make([]any, 0, 2*n)
+		for _, ref := range refs[:n] {
+			args = append(args, ref.rev, ref.sub)
+		}
+		rows, err := t.query(ctx, t.s.bulk.getRows[sizeIndex(n)], args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: range: %w", err)
+		}
+		got, err := scanKVs(rows)
+		if err != nil {
+			return nil, err
+		}
+		if err := sameRows(got, refs[:n]); err != nil {
+			return nil, fmt.Errorf("sqlstore: range at %d: %w", rev, err)
+		}
+		out = append(out, got...)
+		refs = refs[n:]
+	}
+	return out, nil
+}
+
+// sameRows checks that the log returned the rows the index named: only
+// compaction removes rows, and never one that a read at or above the
+// compact revision needs.
+func sameRows(got []*kv.KeyValue, refs []rowRef) error {
+	if len(got) != len(refs) {
+		return fmt.Errorf("%d of %d rows found in the log", len(got), len(refs))
+	}
+	for i, v := range got {
+		if v.ModRevision != refs[i].rev {
+			return fmt.Errorf("row %d of the log is at revision %d, not %d", i, v.ModRevision, refs[i].rev)
+		}
+	}
+	return nil
+}
+
+// countAt counts the keys of r live at a past revision, from memory.
+func (t *txn) countAt(r kv.Range, rev int64) (int64, error) {
+	var n int64
+	err := t.s.hist.at(r, rev, func(string, rowRef) bool { n++; return true })
+	return n, err
+}
