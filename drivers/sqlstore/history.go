@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 
@@ -130,6 +131,52 @@ func (h *history) rollback(names []string) {
 	}
 }
 
+// latestRev is the revision a read of the latest values reads at: the
+// newest row of each key, pending ones included, in a write transaction
+// (which sees its own writes); in a read transaction, the revision its
+// snapshot reads (Revisions).
+func (t *txn) latestRev(ctx context.Context) (int64, error) {
+	if t.write {
+		return math.MaxInt64, nil
+	}
+	if t.readRev == 0 {
+		if _, _, err := t.Revisions(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return t.readRev, nil
+}
+
+// committedRev is the revision of the last committed write transaction.
+func (h *history) committedRev() int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.committed
+}
+
+// latestCommitted returns the last committed revision and name's row live
+// at it, if any.
+func (h *history) latestCommitted(name []byte) (rev int64, row rowRef, ok bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	rev = h.committed
+	if k, found := h.tree.Get(&keyRows{name: string(name)}); found {
+		row, ok = k.liveAt(rev)
+	}
+	return rev, row, ok
+}
+
+// live returns name's row live at rev, if any.
+func (h *history) live(name []byte, rev int64) (rowRef, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	k, ok := h.tree.Get(&keyRows{name: string(name)})
+	if !ok {
+		return rowRef{}, false
+	}
+	return k.liveAt(rev)
+}
+
 // liveAt returns the row of k live at rev: its newest at or below rev,
 // unless that is a tombstone.
 func (k *keyRows) liveAt(rev int64) (rowRef, bool) {
@@ -195,8 +242,8 @@ func (h *history) prune(rev int64) {
 	}
 }
 
-// rangeAt reads the keys of r live at a past revision, through the
-// history: which rows from memory, the rows by primary key.
+// rangeAt reads the keys of r live at rev through the history: which
+// rows from memory, the rows by primary key.
 func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.KeyValue, error) {
 	var refs []rowRef
 	err := t.s.hist.at(r, rev, func(_ string, row rowRef) bool {
@@ -206,6 +253,12 @@ func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.
 	if err != nil {
 		return nil, err
 	}
+	return t.readRows(ctx, refs, t.s.bulk.getRows)
+}
+
+// readRows reads the rows refs names, in order, with stmts (getRows, or
+// getRowsMeta to leave the values out).
+func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*kv.KeyValue, error) {
 	out := make([]*kv.KeyValue, 0, len(refs))
 	for len(refs) > 0 {
 		n := chunk(len(refs))
@@ -213,16 +266,16 @@ func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.
 		for _, ref := range refs[:n] {
 			args = append(args, ref.rev, ref.sub)
 		}
-		rows, err := t.query(ctx, t.s.bulk.getRows[sizeIndex(n)], args...)
+		rows, err := t.query(ctx, stmts[sizeIndex(n)], args...)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: range: %w", err)
+			return nil, fmt.Errorf("sqlstore: read log rows: %w", err)
 		}
 		got, err := scanKVs(rows)
 		if err != nil {
 			return nil, err
 		}
 		if err := sameRows(got, refs[:n]); err != nil {
-			return nil, fmt.Errorf("sqlstore: range at %d: %w", rev, err)
+			return nil, fmt.Errorf("sqlstore: read log rows: %w", err)
 		}
 		out = append(out, got...)
 		refs = refs[n:]

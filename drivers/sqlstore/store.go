@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/strata-db/strata/migrations"
@@ -115,10 +116,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, s.d.Classify(err)
 		}
 	}
-	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.aq, s.bulk.all()); err != nil {
+	var logReads []string // the history's reads of rows by primary key
+	if cfg.History {
+		logReads = slices.Concat(s.bulk.getRows, s.bulk.getRowsMeta)
+	}
+	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.aq, s.bulk.all(), logReads); err != nil {
 		return nil, err
 	}
-	if err := s.rstmts.prepare(ctx, s.rdb, s.q, s.lq, s.aq, s.bulk.getRows); err != nil {
+	if err := s.rstmts.prepare(ctx, s.rdb, s.q, s.lq, s.aq, logReads); err != nil {
 		s.wstmts.close()
 		return nil, err
 	}
