@@ -2,9 +2,11 @@ package sqlstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 
@@ -257,14 +259,20 @@ func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.
 }
 
 // readRows reads the rows refs names, in order, with stmts (getRows, or
-// getRowsMeta to leave the values out).
+// getRowsMeta to leave the values out). It reads them in log order, where
+// rows written together share pages, and puts them back in refs' order.
 func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*kv.KeyValue, error) {
-	out := make([]*kv.KeyValue, 0, len(refs))
-	for len(refs) > 0 {
-		n := chunk(len(refs))
+	order := make([]int, len(refs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return refs[a].cmp(refs[b]) })
+	out := make([]*kv.KeyValue, len(refs))
+	for len(order) > 0 {
+		n := chunk(len(order))
 		args := make([]any, 0, 2*n)
-		for _, ref := range refs[:n] {
-			args = append(args, ref.rev, ref.sub)
+		for _, i := range order[:n] {
+			args = append(args, refs[i].rev, refs[i].sub)
 		}
 		rows, err := t.query(ctx, stmts[sizeIndex(n)], args...)
 		if err != nil {
@@ -274,28 +282,28 @@ func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*k
 		if err != nil {
 			return nil, err
 		}
-		if err := sameRows(got, refs[:n]); err != nil {
-			return nil, fmt.Errorf("sqlstore: read log rows: %w", err)
+		if len(got) != n {
+			// Only compaction removes rows, and never one that a read at
+			// or above the compact revision needs.
+			return nil, fmt.Errorf("sqlstore: read log rows: %d of %d found", len(got), n)
 		}
-		out = append(out, got...)
-		refs = refs[n:]
+		for j, i := range order[:n] {
+			if got[j].ModRevision != refs[i].rev {
+				return nil, fmt.Errorf("sqlstore: read log rows: revision %d where %d was asked", got[j].ModRevision, refs[i].rev)
+			}
+			out[i] = got[j]
+		}
+		order = order[n:]
 	}
 	return out, nil
 }
 
-// sameRows checks that the log returned the rows the index named: only
-// compaction removes rows, and never one that a read at or above the
-// compact revision needs.
-func sameRows(got []*kv.KeyValue, refs []rowRef) error {
-	if len(got) != len(refs) {
-		return fmt.Errorf("%d of %d rows found in the log", len(got), len(refs))
+// cmp orders rows as the log does, by (revision, sub).
+func (r rowRef) cmp(o rowRef) int {
+	if c := cmp.Compare(r.rev, o.rev); c != 0 {
+		return c
 	}
-	for i, v := range got {
-		if v.ModRevision != refs[i].rev {
-			return fmt.Errorf("row %d of the log is at revision %d, not %d", i, v.ModRevision, refs[i].rev)
-		}
-	}
-	return nil
+	return cmp.Compare(r.sub, o.sub)
 }
 
 // countAt counts the keys of r live at a past revision, from memory.

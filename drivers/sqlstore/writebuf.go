@@ -58,8 +58,10 @@ type bulkStatements struct {
 	// a sequential scan when its table was small at planning time, while
 	// a lookup of one primary key is an index scan in every plan.
 	getKeys []string
-	// getRows reads n log rows by primary key (revision, sub), in order;
-	// getRowsMeta the same without their values.
+	// getRows reads n log rows by primary key (revision, sub), in that
+	// order; getRowsMeta the same without their values. One statement
+	// with a list of keys, not n lookups joined by UNION ALL: SQLite opens
+	// cursors for each of those, which cost more than the lookups.
 	getRows, getRowsMeta []string
 }
 
@@ -72,8 +74,9 @@ func newBulkStatements(d Dialect) bulkStatements {
 		b.upsertKV = append(b.upsertKV, d.Rebind(kvRows+d.UpsertKV(true)))
 		b.updateKV = append(b.updateKV, d.Rebind(kvRows+d.UpsertKV(false)))
 		b.getKeys = append(b.getKeys, d.Rebind(unionAll("SELECT "+kvCols+" FROM strata_kv WHERE name = ?", n)))
-		b.getRows = append(b.getRows, d.Rebind(unionAll("SELECT "+logCols+" FROM strata_log l WHERE l.revision = ? AND l.sub = ?", n)))
-		b.getRowsMeta = append(b.getRowsMeta, d.Rebind(unionAll("SELECT "+logMetaCols+" FROM strata_log l WHERE l.revision = ? AND l.sub = ?", n)))
+		byKey := " FROM strata_log l WHERE (l.revision, l.sub) IN (VALUES " + placeholders(n, 2) + ") ORDER BY l.revision, l.sub"
+		b.getRows = append(b.getRows, d.Rebind("SELECT "+logCols+byKey))
+		b.getRowsMeta = append(b.getRowsMeta, d.Rebind("SELECT "+logMetaCols+byKey))
 	}
 	return b
 }
