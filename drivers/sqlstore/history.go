@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -133,52 +132,6 @@ func (h *history) rollback(names []string) {
 	}
 }
 
-// latestRev is the revision a read of the latest values reads at: the
-// newest row of each key, pending ones included, in a write transaction
-// (which sees its own writes); in a read transaction, the revision its
-// snapshot reads (Revisions).
-func (t *txn) latestRev(ctx context.Context) (int64, error) {
-	if t.write {
-		return math.MaxInt64, nil
-	}
-	if t.readRev == 0 {
-		if _, _, err := t.Revisions(ctx); err != nil {
-			return 0, err
-		}
-	}
-	return t.readRev, nil
-}
-
-// committedRev is the revision of the last committed write transaction.
-func (h *history) committedRev() int64 {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.committed
-}
-
-// latestCommitted returns the last committed revision and name's row live
-// at it, if any.
-func (h *history) latestCommitted(name []byte) (rev int64, row rowRef, ok bool) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	rev = h.committed
-	if k, found := h.tree.Get(&keyRows{name: string(name)}); found {
-		row, ok = k.liveAt(rev)
-	}
-	return rev, row, ok
-}
-
-// live returns name's row live at rev, if any.
-func (h *history) live(name []byte, rev int64) (rowRef, bool) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	k, ok := h.tree.Get(&keyRows{name: string(name)})
-	if !ok {
-		return rowRef{}, false
-	}
-	return k.liveAt(rev)
-}
-
 // liveAt returns the row of k live at rev: its newest at or below rev,
 // unless that is a tombstone.
 func (k *keyRows) liveAt(rev int64) (rowRef, bool) {
@@ -244,8 +197,10 @@ func (h *history) prune(rev int64) {
 	}
 }
 
-// rangeAt reads the keys of r live at rev through the history: which
-// rows from memory, the rows by primary key.
+// rangeAt reads the keys of r live at a past revision through the
+// history: which rows from memory, the rows by primary key. It reads them
+// in log order, where rows written together share pages, and puts them
+// back in key order.
 func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.KeyValue, error) {
 	var refs []rowRef
 	err := t.s.hist.at(r, rev, func(_ string, row rowRef) bool {
@@ -255,13 +210,6 @@ func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.
 	if err != nil {
 		return nil, err
 	}
-	return t.readRows(ctx, refs, t.s.bulk.getRows)
-}
-
-// readRows reads the rows refs names, in order, with stmts (getRows, or
-// getRowsMeta to leave the values out). It reads them in log order, where
-// rows written together share pages, and puts them back in refs' order.
-func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*kv.KeyValue, error) {
 	order := make([]int, len(refs))
 	for i := range order {
 		order[i] = i
@@ -274,9 +222,9 @@ func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*k
 		for _, i := range order[:n] {
 			args = append(args, refs[i].rev, refs[i].sub)
 		}
-		rows, err := t.query(ctx, stmts[sizeIndex(n)], args...)
+		rows, err := t.query(ctx, t.s.bulk.getRows[sizeIndex(n)], args...)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: read log rows: %w", err)
+			return nil, fmt.Errorf("sqlstore: range: %w", err)
 		}
 		got, err := scanKVs(rows)
 		if err != nil {
@@ -285,11 +233,11 @@ func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*k
 		if len(got) != n {
 			// Only compaction removes rows, and never one that a read at
 			// or above the compact revision needs.
-			return nil, fmt.Errorf("sqlstore: read log rows: %d of %d found", len(got), n)
+			return nil, fmt.Errorf("sqlstore: range at %d: %d of %d rows found in the log", rev, len(got), n)
 		}
 		for j, i := range order[:n] {
 			if got[j].ModRevision != refs[i].rev {
-				return nil, fmt.Errorf("sqlstore: read log rows: revision %d where %d was asked", got[j].ModRevision, refs[i].rev)
+				return nil, fmt.Errorf("sqlstore: range at %d: the log gave revision %d where %d was asked", rev, got[j].ModRevision, refs[i].rev)
 			}
 			out[i] = got[j]
 		}

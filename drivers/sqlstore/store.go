@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
+	"time"
 
 	"github.com/strata-db/strata/migrations"
 	"github.com/strata-db/strata/pkg/kv"
@@ -118,7 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	var logReads []string // the history's reads of rows by primary key
 	if cfg.History {
-		logReads = slices.Concat(s.bulk.getRows, s.bulk.getRowsMeta)
+		logReads = s.bulk.getRows
 	}
 	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.aq, s.bulk.all(), logReads); err != nil {
 		return nil, err
@@ -128,6 +128,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if cfg.History {
+		start := time.Now()
 		err := s.readTx(ctx, func(tx *sql.Tx) error {
 			h, err := loadHistory(ctx, &txn{s: s, tx: tx})
 			s.hist = h
@@ -138,7 +139,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			s.rstmts.close()
 			return nil, err
 		}
-		s.log.Info("indexed the log in memory", "rows", s.hist.rows, "keys", s.hist.tree.Len())
+		s.log.Info("indexed the log in memory", "rows", s.hist.rows, "keys", s.hist.tree.Len(),
+			"took", time.Since(start).Round(time.Millisecond))
 	}
 	return s, nil
 }

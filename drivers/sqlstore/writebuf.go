@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -58,11 +57,11 @@ type bulkStatements struct {
 	// a sequential scan when its table was small at planning time, while
 	// a lookup of one primary key is an index scan in every plan.
 	getKeys []string
-	// getRows reads n log rows by primary key (revision, sub), in that
-	// order; getRowsMeta the same without their values. One statement
-	// with a list of keys, not n lookups joined by UNION ALL: SQLite opens
-	// cursors for each of those, which cost more than the lookups.
-	getRows, getRowsMeta []string
+	// getRows reads n log rows by primary key (revision, sub), in log
+	// order. One statement with a list of keys, not n lookups joined by
+	// UNION ALL: SQLite opens cursors for each of those, which cost more
+	// than the lookups.
+	getRows []string
 }
 
 func newBulkStatements(d Dialect) bulkStatements {
@@ -74,9 +73,8 @@ func newBulkStatements(d Dialect) bulkStatements {
 		b.upsertKV = append(b.upsertKV, d.Rebind(kvRows+d.UpsertKV(true)))
 		b.updateKV = append(b.updateKV, d.Rebind(kvRows+d.UpsertKV(false)))
 		b.getKeys = append(b.getKeys, d.Rebind(unionAll("SELECT "+kvCols+" FROM strata_kv WHERE name = ?", n)))
-		byKey := " FROM strata_log l WHERE (l.revision, l.sub) IN (VALUES " + placeholders(n, 2) + ") ORDER BY l.revision, l.sub"
-		b.getRows = append(b.getRows, d.Rebind("SELECT "+logCols+byKey))
-		b.getRowsMeta = append(b.getRowsMeta, d.Rebind("SELECT "+logMetaCols+byKey))
+		b.getRows = append(b.getRows, d.Rebind("SELECT "+logCols+" FROM strata_log l WHERE (l.revision, l.sub) IN (VALUES "+
+			placeholders(n, 2)+") ORDER BY l.revision, l.sub"))
 	}
 	return b
 }
@@ -239,9 +237,6 @@ func (t *txn) remember(key []byte, v *kv.KeyValue) {
 // writing it. An exclusive store does it when it has no carried buffer
 // (at its first write, and after a failed transaction).
 func (t *txn) loadAll(ctx context.Context, maxBytes int) error {
-	if t.s.hist != nil {
-		return t.loadAllFromLog(ctx, maxBytes)
-	}
 	b := &writeBuf{keys: map[string]*bufKey{}}
 	rows, err := t.query(ctx, t.s.q.allKeys)
 	if err != nil {
@@ -268,41 +263,6 @@ func (t *txn) loadAll(ctx context.Context, maxBytes int) error {
 	return nil
 }
 
-// loadAllFromLog is loadAll for a store with a history: the live row of
-// every key, read by primary key without its value.
-func (t *txn) loadAllFromLog(ctx context.Context, maxBytes int) error {
-	b := &writeBuf{keys: map[string]*bufKey{}, complete: true}
-	var refs []rowRef
-	err := t.s.hist.at(kv.Range{Start: []byte{}}, math.MaxInt64, func(name string, row rowRef) bool {
-		b.size += len(name) + bufKeyBytes
-		if b.size > maxBytes {
-			b.complete = false
-			return false
-		}
-		refs = append(refs, row)
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	if b.complete {
-		kvs, err := t.readRows(ctx, refs, t.s.bulk.getRowsMeta)
-		if err != nil {
-			return fmt.Errorf("sqlstore: load keys: %w", err)
-		}
-		b.size = 0
-		for _, v := range kvs {
-			v.Value = nil
-			b.set(string(v.Key), &bufKey{kv: v, db: dbPresent, dbLease: v.Lease, noValue: true})
-		}
-	} else {
-		b = &writeBuf{keys: map[string]*bufKey{}}
-	}
-	b.touched = b.touched[:0]
-	t.wb = b
-	return nil
-}
-
 // Prefetch reads the latest values of keys not known yet, in as few
 // statements as the sizes allow, so the operations of a batch find them in
 // the buffer.
@@ -318,9 +278,6 @@ func (t *txn) Prefetch(ctx context.Context, keys [][]byte) error {
 		}
 		seen[string(k)] = true
 		want = append(want, k)
-	}
-	if t.s.hist != nil {
-		return t.prefetchFromLog(ctx, want)
 	}
 	for len(want) > 0 {
 		n := chunk(len(want))
@@ -343,28 +300,6 @@ func (t *txn) Prefetch(ctx context.Context, keys [][]byte) error {
 			t.remember(v.Key, v)
 		}
 		want = want[n:]
-	}
-	return nil
-}
-
-// prefetchFromLog is Prefetch through the history: the latest rows of the
-// keys, by primary key.
-func (t *txn) prefetchFromLog(ctx context.Context, keys [][]byte) error {
-	var refs []rowRef
-	for _, k := range keys {
-		row, ok := t.s.hist.live(k, math.MaxInt64)
-		if !ok {
-			t.remember(k, nil)
-			continue
-		}
-		refs = append(refs, row)
-	}
-	kvs, err := t.readRows(ctx, refs, t.s.bulk.getRows)
-	if err != nil {
-		return fmt.Errorf("sqlstore: prefetch: %w", err)
-	}
-	for _, v := range kvs {
-		t.remember(v.Key, v)
 	}
 	return nil
 }
@@ -451,10 +386,6 @@ func (t *txn) flush(ctx context.Context) error {
 		k.dirty = false
 	}
 	b.dirty = b.dirty[:0]
-	if t.s.hist != nil {
-		// The history and the log answer every read: no strata_kv.
-		return nil
-	}
 	if err := t.flushKV(ctx, t.s.bulk.updateKV, updates); err != nil {
 		return err
 	}
@@ -536,9 +467,6 @@ func (t *txn) getLatest(ctx context.Context, key []byte, value bool) (*kv.KeyVal
 	if v, ok := t.cached(key, value); ok {
 		return v, nil
 	}
-	if t.s.hist != nil {
-		return t.getLatestFromLog(ctx, key)
-	}
 	var v kv.KeyValue
 	err := t.queryRow(ctx, t.s.q.getKey, key).Scan(&v.Key, &v.Value, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -551,26 +479,6 @@ func (t *txn) getLatest(ctx context.Context, key []byte, value bool) (*kv.KeyVal
 		return nil, fmt.Errorf("sqlstore: get: %w", err)
 	}
 	got := normalize(&v)
-	if t.write {
-		t.remember(key, got)
-	}
-	return got, nil
-}
-
-// getLatestFromLog is getLatest through the history.
-func (t *txn) getLatestFromLog(ctx context.Context, key []byte) (*kv.KeyValue, error) {
-	rev, err := t.latestRev(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var got *kv.KeyValue
-	if row, ok := t.s.hist.live(key, rev); ok {
-		kvs, err := t.readRows(ctx, []rowRef{row}, t.s.bulk.getRows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: get: %w", err)
-		}
-		got = kvs[0]
-	}
 	if t.write {
 		t.remember(key, got)
 	}
