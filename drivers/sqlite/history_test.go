@@ -7,11 +7,34 @@ import (
 	"testing"
 
 	"github.com/strata-db/strata/drivers/sqlite"
+	"github.com/strata-db/strata/drivers/sqlstore"
 	"github.com/strata-db/strata/pkg/kv"
 )
 
 func putChange(key string, rev, version int64) kv.Change {
 	return kv.Change{KV: &kv.KeyValue{Key: []byte(key), Value: []byte("v"), CreateRevision: rev - version + 1, ModRevision: rev, Version: version}}
+}
+
+// openStore opens a store that owns a fresh file.
+func openStore(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "state.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// writeRev commits changes as revision rev.
+func writeRev(st *sqlstore.Store, rev int64, changes ...kv.Change) error {
+	ctx := context.Background()
+	return st.Write(ctx, func(tx kv.WriteTxn) error {
+		if err := tx.Append(ctx, rev, changes); err != nil {
+			return err
+		}
+		return tx.SetRevision(ctx, rev)
+	})
 }
 
 // rangeAt reads every key live at rev.
@@ -30,27 +53,9 @@ func rangeAt(t *testing.T, tx kv.ReadTxn, rev int64) ([]string, error) {
 // writes other keys at the same revision, reads back only its own.
 func TestHistoryForgetsRolledBackRows(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	write := func(rev int64, keys ...string) error {
-		return st.Write(ctx, func(tx kv.WriteTxn) error {
-			var cs []kv.Change
-			for i, k := range keys {
-				c := putChange(k, rev, 1)
-				c.Sub = int64(i)
-				cs = append(cs, c)
-			}
-			if err := tx.Append(ctx, rev, cs); err != nil {
-				return err
-			}
-			return tx.SetRevision(ctx, rev)
-		})
-	}
+	st := openStore(t)
 	boom := errors.New("boom")
-	err = st.Write(ctx, func(tx kv.WriteTxn) error {
+	err := st.Write(ctx, func(tx kv.WriteTxn) error {
 		if err := tx.Append(ctx, 2, []kv.Change{putChange("gone", 2, 1)}); err != nil {
 			return err
 		}
@@ -63,10 +68,10 @@ func TestHistoryForgetsRolledBackRows(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("write: %v, want boom", err)
 	}
-	if err := write(2, "kept"); err != nil {
+	if err := writeRev(st, 2, putChange("kept", 2, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := write(3, "later"); err != nil {
+	if err := writeRev(st, 3, putChange("later", 3, 1)); err != nil {
 		t.Fatal(err)
 	}
 	err = st.Read(ctx, func(tx kv.ReadTxn) error {
@@ -87,28 +92,18 @@ func TestHistoryForgetsRolledBackRows(t *testing.T) {
 // rows the pruning dropped.
 func TestHistoryPrunedUnderOldSnapshot(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "state.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	// a at 2, b at 3, a again at 4: at 3 both are live, from rows 2 and 3.
 	for _, w := range []struct {
 		rev     int64
 		key     string
 		version int64
 	}{{2, "a", 1}, {3, "b", 1}, {4, "a", 2}} {
-		err := st.Write(ctx, func(tx kv.WriteTxn) error {
-			if err := tx.Append(ctx, w.rev, []kv.Change{putChange(w.key, w.rev, w.version)}); err != nil {
-				return err
-			}
-			return tx.SetRevision(ctx, w.rev)
-		})
-		if err != nil {
+		if err := writeRev(st, w.rev, putChange(w.key, w.rev, w.version)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	err = st.Read(ctx, func(tx kv.ReadTxn) error {
+	err := st.Read(ctx, func(tx kv.ReadTxn) error {
 		if _, compacted, err := tx.Revisions(ctx); err != nil || compacted > 3 {
 			t.Fatalf("revisions: compacted %d, %v", compacted, err)
 		}

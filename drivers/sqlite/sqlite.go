@@ -176,7 +176,7 @@ func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_
 	rdb.SetConnMaxLifetime(0)
 	cp := startCheckpointer(rdb, wdb, log)
 	cfg := sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, BeforeWrite: cp.beforeWrite,
-		Exclusive: exclusive, History: exclusive, AfterMigrate: nameIndex(exclusive),
+		Exclusive: exclusive, AfterMigrate: nameIndex(exclusive),
 		OnClose: func() error { return errors.Join(cp.close(), unlock()) }}
 	if groupSync {
 		cfg.Sync = walSync(path)
@@ -197,7 +197,7 @@ func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_
 
 // nameIndex returns the step after migration that fits the log to how the
 // store reads it. A store that owns its file keeps the log's index by key in
-// memory (sqlstore.Config.History): the index on names, which a random Put
+// memory (sqlstore.Config.Exclusive): the index on names, which a random Put
 // would otherwise write a page of, is dropped. A store that shares its file
 // with other processes reads past revisions in SQL, through that index: it
 // is built again if a previous owner dropped it.

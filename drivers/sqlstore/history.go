@@ -15,29 +15,25 @@ import (
 )
 
 // history is the index of the log that an exclusive store keeps in memory
-// instead of an index on strata_log's names (Config.History), as etcd keeps
-// its treeIndex: for every key, the (revision, sub) of each of its rows
-// still in the log, oldest first. A read at a past revision finds there
-// which row of each key was live, then reads those rows by primary key.
+// instead of an index on strata_log's names, as etcd keeps its treeIndex:
+// for every key, the (revision, sub) of each of its rows still in the log,
+// oldest first. A read at a past revision finds there which row of each
+// key was live, then reads those rows by primary key.
 //
 // The database then needs no index on names: a Put writes the log at its
 // end and one row of strata_kv, instead of also a leaf of a name index
 // somewhere in the middle of it (under random Puts, a page written to the
 // WAL and again by the checkpoint for every Put).
 //
-// Rows are added when a write transaction appends them, before it commits,
-// so that a later operation of the same batch reads them at their revision.
-// A reader never sees such a row: it reads at a revision its snapshot has
-// committed, and every row above it is ignored. A transaction that rolls
-// back takes its rows out again (rollback).
+// A write transaction adds its rows when it flushes them to SQL, before it
+// commits, so that a later operation of the same batch reads them at their
+// revision (every read through the history flushes first). A reader never
+// sees such a row: it reads at a revision its snapshot has committed, and
+// every row above it is ignored. A transaction that rolls back takes its
+// rows out again (rollback).
 type history struct {
 	mu   sync.RWMutex
 	tree *btree.BTreeG[*keyRows]
-	// rows is the number of rows in the tree.
-	rows int
-	// committed is the revision of the last committed write transaction:
-	// rows above it are pending.
-	committed int64
 	// compacted is the revision the tree was last pruned to: a row it
 	// superseded at or below it may be gone, so a read below it fails.
 	compacted int64
@@ -58,84 +54,86 @@ type rowRef struct {
 
 func lessKeyRows(a, b *keyRows) bool { return a.name < b.name }
 
-func newHistory() *history {
-	return &history{tree: btree.NewG(32, lessKeyRows)}
-}
-
-// loadHistory reads the whole log into a new history.
-func loadHistory(ctx context.Context, t *txn) (*history, error) {
-	h := newHistory()
-	cur, _, err := t.readRevisions(ctx)
+// loadHistory reads the whole log into a new history; rows is how many
+// rows it holds.
+func loadHistory(ctx context.Context, t *txn) (h *history, rows int, err error) {
+	h = &history{tree: btree.NewG(32, lessKeyRows)}
+	res, err := t.query(ctx, t.s.q.logRefs)
 	if err != nil {
-		return nil, err
+		return nil, 0, fmt.Errorf("sqlstore: load log index: %w", err)
 	}
-	rows, err := t.query(ctx, t.s.q.logRefs)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: load log index: %w", err)
-	}
-	defer rows.Close()
+	defer res.Close()
 	var name []byte
-	for rows.Next() {
+	for res.Next() {
 		var r rowRef
-		if err := rows.Scan(&name, &r.rev, &r.sub, &r.deleted); err != nil {
-			return nil, fmt.Errorf("sqlstore: load log index: %w", err)
+		if err := res.Scan(&name, &r.rev, &r.sub, &r.deleted); err != nil {
+			return nil, 0, fmt.Errorf("sqlstore: load log index: %w", err)
 		}
-		h.add(string(name), r)
+		h.keyRows(string(name)).add(r)
+		rows++
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: load log index: %w", err)
+	if err := res.Err(); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: load log index: %w", err)
 	}
 	// compacted stays 0: a compaction that a crash interrupted is finished
 	// by the compactor, which prunes the index then.
-	h.committed = cur
-	return h, nil
+	return h, rows, nil
 }
 
-// add appends a row to its key's rows; rows come in (revision, sub) order.
-func (h *history) add(name string, r rowRef) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// keyRows returns name's rows, added to the tree if new. h.mu must be
+// held for writing (or h not yet shared).
+func (h *history) keyRows(name string) *keyRows {
 	k, ok := h.tree.Get(&keyRows{name: name})
 	if !ok {
 		k = &keyRows{name: name}
 		h.tree.ReplaceOrInsert(k)
 	}
-	k.rows = append(k.rows, r)
-	h.rows++
+	return k
 }
 
-// commit marks every row up to rev as committed.
-func (h *history) commit(rev int64) {
+func (k *keyRows) add(r rowRef) { k.rows = append(k.rows, r) }
+
+// add records the log rows a write transaction has written, in order, and
+// returns names with their keys appended (for rollback).
+func (h *history) add(rows []logRow, names []string) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.committed = max(h.committed, rev)
+	for _, r := range rows {
+		name := string(r.c.KV.Key)
+		h.keyRows(name).add(rowRef{rev: r.rev, sub: int32(r.c.Sub), deleted: r.c.Deleted})
+		names = append(names, name)
+	}
+	return names
 }
 
-// rollback removes the pending rows of the named keys.
+// rollback takes out the rows of a transaction that rolled back, given the
+// keys add returned: each was the last row of its key when added, and is
+// still (write transactions of an exclusive store are serial, and pruning
+// keeps every row above the compact revision).
 func (h *history) rollback(names []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, name := range names {
+	for _, name := range slices.Backward(names) {
 		k, ok := h.tree.Get(&keyRows{name: name})
 		if !ok {
 			continue
 		}
-		n := len(k.rows)
-		for n > 0 && k.rows[n-1].rev > h.committed {
-			n--
-		}
-		h.rows -= len(k.rows) - n
-		k.rows = k.rows[:n]
-		if n == 0 {
+		k.rows = k.rows[:len(k.rows)-1]
+		if len(k.rows) == 0 {
 			h.tree.Delete(k)
 		}
 	}
 }
 
+// upTo is how many of k's rows are at or below rev.
+func (k *keyRows) upTo(rev int64) int {
+	return sort.Search(len(k.rows), func(i int) bool { return k.rows[i].rev > rev })
+}
+
 // liveAt returns the row of k live at rev: its newest at or below rev,
 // unless that is a tombstone.
 func (k *keyRows) liveAt(rev int64) (rowRef, bool) {
-	i := sort.Search(len(k.rows), func(i int) bool { return k.rows[i].rev > rev })
+	i := k.upTo(rev)
 	if i == 0 || k.rows[i-1].deleted {
 		return rowRef{}, false
 	}
@@ -175,7 +173,7 @@ func (h *history) prune(rev int64) {
 	h.compacted = rev
 	var empty []*keyRows
 	h.tree.Ascend(func(k *keyRows) bool {
-		i := sort.Search(len(k.rows), func(i int) bool { return k.rows[i].rev > rev })
+		i := k.upTo(rev)
 		if i == 0 {
 			return true
 		}
@@ -184,7 +182,6 @@ func (h *history) prune(rev int64) {
 			drop = i
 		}
 		if drop > 0 {
-			h.rows -= drop
 			k.rows = append(k.rows[:0:0], k.rows[drop:]...)
 			if len(k.rows) == 0 {
 				empty = append(empty, k)

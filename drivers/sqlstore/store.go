@@ -37,13 +37,13 @@ type Config struct {
 	// transaction may then start from what the previous one knew of its
 	// keys (see writeBuf.carry).
 	Exclusive bool
-	// History keeps the index of the log by key in memory (see history),
-	// for an Exclusive store whose database has no index on strata_log's
-	// names: reads at past revisions use it instead.
-	History bool
+	// An exclusive store also keeps the index of the log by key in memory
+	// (see history) and reads past revisions through it, so its database
+	// needs no index on strata_log's names.
+	//
 	// AfterMigrate, if set, runs once the schema is migrated and before
 	// any statement is prepared (SQLite adds or drops the name index of
-	// the log there, as History needs).
+	// the log there, as the store reads it).
 	AfterMigrate func(ctx context.Context, db *sql.DB) error
 }
 
@@ -75,7 +75,7 @@ type Store struct {
 	// not to fit in memory: write transactions then start with no keys
 	// rather than load them all again.
 	tooMany bool
-	// hist is the in-memory index of the log (Config.History), or nil.
+	// hist is the in-memory index of the log of an exclusive store, or nil.
 	hist *history
 }
 
@@ -99,9 +99,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Sync != nil && cfg.WriteDB.Stats().MaxOpenConnections != 1 {
 		return nil, errors.New("sqlstore: a Sync needs a write pool of exactly one connection")
 	}
-	if cfg.History && !cfg.Exclusive {
-		return nil, errors.New("sqlstore: an index of the log in memory needs an exclusive store")
-	}
 	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
 		lq: newLeaseStatements(cfg.Dialect), aq: newAuthStatements(cfg.Dialect), bulk: newBulkStatements(cfg.Dialect),
 		wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose, beforeWrite: cfg.BeforeWrite, exclusive: cfg.Exclusive}
@@ -117,7 +114,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	var logReads []string // the history's reads of rows by primary key
-	if cfg.History {
+	if cfg.Exclusive {
 		logReads = s.bulk.getRows
 	}
 	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.aq, s.bulk.all(), logReads); err != nil {
@@ -127,11 +124,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.wstmts.close()
 		return nil, err
 	}
-	if cfg.History {
+	if cfg.Exclusive {
 		start := time.Now()
-		err := s.readTx(ctx, func(tx *sql.Tx) error {
-			h, err := loadHistory(ctx, &txn{s: s, tx: tx})
-			s.hist = h
+		var rows int
+		err := s.readTx(ctx, func(tx *sql.Tx) (err error) {
+			s.hist, rows, err = loadHistory(ctx, &txn{s: s, tx: tx})
 			return err
 		})
 		if err != nil {
@@ -139,7 +136,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			s.rstmts.close()
 			return nil, err
 		}
-		s.log.Info("indexed the log in memory", "rows", s.hist.rows, "keys", s.hist.tree.Len(),
+		s.log.Info("indexed the log in memory", "rows", rows, "keys", s.hist.tree.Len(),
 			"took", time.Since(start).Round(time.Millisecond))
 	}
 	return s, nil
@@ -250,12 +247,8 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 		done = t.wb
 		return nil
 	})
-	if s.hist != nil && t != nil && t.wb != nil {
-		if err == nil {
-			s.hist.commit(t.wb.histRev)
-		} else {
-			s.hist.rollback(t.wb.histNames)
-		}
+	if err != nil && s.hist != nil && t != nil && t.wb != nil {
+		s.hist.rollback(t.wb.histNames)
 	}
 	if err == nil && s.exclusive {
 		// Committed: what it knew holds. A failed transaction may have

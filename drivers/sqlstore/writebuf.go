@@ -72,7 +72,7 @@ func newBulkStatements(d Dialect) bulkStatements {
 		kvRows := `INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease) VALUES ` + placeholders(n, 6)
 		b.upsertKV = append(b.upsertKV, d.Rebind(kvRows+d.UpsertKV(true)))
 		b.updateKV = append(b.updateKV, d.Rebind(kvRows+d.UpsertKV(false)))
-		b.getKeys = append(b.getKeys, d.Rebind(unionAll("SELECT "+kvCols+" FROM strata_kv WHERE name = ?", n)))
+		b.getKeys = append(b.getKeys, d.Rebind(strings.TrimSuffix(strings.Repeat("SELECT "+kvCols+" FROM strata_kv WHERE name = ? UNION ALL ", n), " UNION ALL ")))
 		b.getRows = append(b.getRows, d.Rebind("SELECT "+logCols+" FROM strata_log l WHERE (l.revision, l.sub) IN (VALUES "+
 			placeholders(n, 2)+") ORDER BY l.revision, l.sub"))
 	}
@@ -82,11 +82,6 @@ func newBulkStatements(d Dialect) bulkStatements {
 // all lists every statement, for preparing.
 func (b bulkStatements) all() []string {
 	return slices.Concat(b.insertLog, b.upsertKV, b.updateKV, b.getKeys)
-}
-
-// unionAll is n copies of a one-row SELECT joined by UNION ALL.
-func unionAll(sel string, n int) string {
-	return strings.TrimSuffix(strings.Repeat(sel+" UNION ALL ", n), " UNION ALL ")
 }
 
 // placeholders is "(?, ?), (?, ?)" for rows rows of cols columns.
@@ -140,10 +135,8 @@ type writeBuf struct {
 	// (loadAll).
 	complete bool
 	// histNames are the keys of the rows this transaction added to the
-	// store's history (pending until it commits); histRev is the newest
-	// revision of those rows.
+	// store's history, in order (taken out again if it rolls back).
 	histNames []string
-	histRev   int64
 }
 
 // bufKeyBytes is about what one entry of writeBuf.keys takes besides its
@@ -327,11 +320,6 @@ func (t *txn) bufferAppend(rev int64, changes []kv.Change) {
 	for _, c := range changes {
 		b.log = append(b.log, logRow{rev: rev, c: c})
 		name := string(c.KV.Key)
-		if h := t.s.hist; h != nil {
-			h.add(name, rowRef{rev: rev, sub: int32(c.Sub), deleted: c.Deleted})
-			b.histNames = append(b.histNames, name)
-			b.histRev = rev
-		}
 		k, ok := b.keys[name]
 		if !ok {
 			k = &bufKey{db: dbUnknown}
@@ -361,6 +349,11 @@ func (t *txn) flush(ctx context.Context) error {
 	}
 	if err := t.flushLog(ctx, b.log); err != nil {
 		return err
+	}
+	if h := t.s.hist; h != nil {
+		// Every read through the history flushes first: it learns the
+		// rows when SQL does, all of a flush under one lock.
+		b.histNames = h.add(b.log, b.histNames)
 	}
 	b.log = b.log[:0]
 	if len(b.dirty) == 0 {
