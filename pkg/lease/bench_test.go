@@ -19,7 +19,7 @@ const benchLeases = 10000
 func BenchmarkExpire10k(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
-		p := startProcess(b, "sqlite://"+filepath.Join(b.TempDir(), "state.db"), nil)
+		p := startProcess(b, "sqlite://"+filepath.Join(b.TempDir(), "state.db"), "a", nil)
 		grantMany(b, p, benchLeases)
 		// Every lease due now: as if the TTLs had passed.
 		if _, err := p.st.DB().Exec("UPDATE strata_lease SET expires_at = 1"); err != nil {

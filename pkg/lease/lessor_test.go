@@ -38,6 +38,7 @@ type sharedLock struct {
 	mu     sync.Mutex
 	holder string
 	lost   chan struct{}
+	cut    string // the process that lost the lock and cannot take it again
 }
 
 // lockerFunc adapts a function to kv.Locker.
@@ -51,7 +52,7 @@ func (s *sharedLock) forProcess(proc string) kv.Locker {
 	return lockerFunc(func(context.Context, string) (bool, <-chan struct{}, func(), error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.holder != "" {
+		if s.holder != "" || s.cut == proc {
 			return false, nil, nil, nil
 		}
 		s.holder, s.lost = proc, make(chan struct{})
@@ -66,14 +67,17 @@ func (s *sharedLock) forProcess(proc string) kv.Locker {
 	})
 }
 
-// lose takes the lock from its holder, as a dead lock connection does.
+// lose takes the lock from its holder, as a dead lock connection does, and
+// keeps the holder from taking it again, as a database it can no longer
+// reach does. Without that the holder retries on the same ElectionRetry as
+// the standby and may take the lock back first: correct, but no takeover.
 func (s *sharedLock) lose() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lost != nil {
 		close(s.lost)
 	}
-	s.holder, s.lost = "", nil
+	s.holder, s.lost, s.cut = "", nil, s.holder
 }
 
 // lockedBackend is a backend with a Locker, as a shared database's is.
@@ -82,7 +86,7 @@ type lockedBackend struct {
 	kv.Locker
 }
 
-func startProcess(t testing.TB, dsn string, locker kv.Locker) *process {
+func startProcess(t testing.TB, dsn, name string, locker kv.Locker) *process {
 	t.Helper()
 	ctx := context.Background()
 	// Processes with a locker share the file, as servers share PostgreSQL.
@@ -99,7 +103,7 @@ func startProcess(t testing.TB, dsn string, locker kv.Locker) *process {
 		be = lockedBackend{st, locker}
 	}
 	l, err := New(ctx, Config{Store: store, Backend: be, SweepInterval: testInterval, ElectionRetry: testInterval,
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)).With("process", name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +173,7 @@ func twoProcesses(t *testing.T) (primary, standby *process, lock *sharedLock) {
 	t.Helper()
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "state.db")
 	lock = &sharedLock{}
-	a, b := startProcess(t, dsn, lock.forProcess("a")), startProcess(t, dsn, lock.forProcess("b"))
+	a, b := startProcess(t, dsn, "a", lock.forProcess("a")), startProcess(t, dsn, "b", lock.forProcess("b"))
 	if !a.primary() || b.primary() {
 		t.Fatalf("first process primary %v, second %v: want only the first", a.primary(), b.primary())
 	}
@@ -196,8 +200,9 @@ func TestStandbyGrantsAndRenews(t *testing.T) {
 	}
 }
 
-// When the expirer's lock is lost, it stops expiring and the standby takes
-// over, renewing every lease (none expires early) and expiring them.
+// When the expirer's lock is lost (and it cannot take it back) or its
+// process closes, it stops expiring and the standby takes over, renewing
+// every lease (none expires early) and expiring them.
 func TestTakeover(t *testing.T) {
 	t.Parallel()
 	for _, how := range []string{"lock lost", "process closed"} {
@@ -234,11 +239,11 @@ func TestTakeover(t *testing.T) {
 func TestRestartRenews(t *testing.T) {
 	t.Parallel()
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "state.db")
-	p := startProcess(t, dsn, nil)
+	p := startProcess(t, dsn, "a", nil)
 	id, _ := grantWithKey(t, p, "k")
 	p.close()
 	time.Sleep(testTTL*time.Second + 100*time.Millisecond)
 	restarted := time.Now()
-	p = startProcess(t, dsn, nil)
+	p = startProcess(t, dsn, "a", nil)
 	awaitRevoked(t, p, id, restarted)
 }
