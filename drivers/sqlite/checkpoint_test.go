@@ -38,9 +38,10 @@ func TestWALRestartsUnderSteadyWrites(t *testing.T) {
 	}
 	defer m.Close()
 
-	// 64 clients keep the writer busy: over 300 MB of WAL frames in all
-	// (two or three random pages per Put).
-	const writers, puts = 64, 30000
+	// 64 clients keep the writer busy for about a second, far longer than
+	// the checkpointer's tick: about 15 MB of WAL frames in all (the
+	// pages at the end of the log per batch of Puts).
+	const writers, puts = 64, 120000
 	value := make([]byte, 256)
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)

@@ -176,7 +176,7 @@ func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_
 	rdb.SetConnMaxLifetime(0)
 	cp := startCheckpointer(rdb, wdb, log)
 	cfg := sqlstore.Config{Dialect: Dialect{}, WriteDB: wdb, ReadDB: rdb, Logger: log, BeforeWrite: cp.beforeWrite,
-		Exclusive: exclusive, AfterMigrate: nameIndex(exclusive),
+		Exclusive: exclusive, AfterMigrate: fitSchema(exclusive),
 		OnClose: func() error { return errors.Join(cp.close(), unlock()) }}
 	if groupSync {
 		cfg.Sync = walSync(path)
@@ -195,20 +195,48 @@ func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_
 	return st, nil
 }
 
-// nameIndex returns the step after migration that fits the log to how the
-// store reads it. A store that owns its file keeps the log's index by key in
-// memory (sqlstore.Config.Exclusive): the index on names, which a random Put
-// would otherwise write a page of, is dropped. A store that shares its file
-// with other processes reads past revisions in SQL, through that index: it
-// is built again if a previous owner dropped it.
-func nameIndex(exclusive bool) func(ctx context.Context, db *sql.DB) error {
-	stmt := "CREATE INDEX IF NOT EXISTS strata_log_name ON strata_log (name, revision)"
-	if exclusive {
-		stmt = "DROP INDEX IF EXISTS strata_log_name"
+// fitSchema returns the step after migration that fits the database to
+// how the store reads it.
+//
+// A store that owns its file keeps the log's index by key in memory
+// (sqlstore.Config.Exclusive) and reads every value from the log: the index
+// on the log's names and the table of latest values, each of which a
+// random Put would write a page of, are not kept (strata_kv is emptied and
+// marked stale). A partial index on lease finds a lease's keys.
+//
+// A store that shares its file with other processes reads in SQL through
+// both: the index is built again if it is missing, and strata_kv is filled
+// again from the log if it is stale.
+func fitSchema(exclusive bool) func(ctx context.Context, db *sql.DB) error {
+	stmts := []string{
+		"CREATE INDEX IF NOT EXISTS strata_log_lease ON strata_log (lease) WHERE lease <> 0",
+		"DROP INDEX IF EXISTS strata_log_name",
+		"DELETE FROM strata_kv",
+		"INSERT INTO strata_meta (name, value) VALUES ('kv_stale', 1) ON CONFLICT (name) DO NOTHING",
+	}
+	if !exclusive {
+		stmts = []string{
+			"CREATE INDEX IF NOT EXISTS strata_log_name ON strata_log (name, revision)",
+			`INSERT INTO strata_kv (name, value, create_revision, mod_revision, version, lease)
+			SELECT l.name, l.value, l.create_revision, l.revision, l.version, l.lease FROM strata_log l
+			WHERE EXISTS (SELECT 1 FROM strata_meta WHERE name = 'kv_stale') AND l.deleted = 0 AND NOT EXISTS (
+				SELECT 1 FROM strata_log n WHERE n.name = l.name
+				AND (n.revision > l.revision OR (n.revision = l.revision AND n.sub > l.sub)))`,
+			"DELETE FROM strata_meta WHERE name = 'kv_stale'",
+		}
 	}
 	return func(ctx context.Context, db *sql.DB) error {
-		_, err := db.ExecContext(ctx, stmt)
-		return err
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for _, stmt := range stmts {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("sqlite: fit schema: %w", err)
+			}
+		}
+		return tx.Commit()
 	}
 }
 

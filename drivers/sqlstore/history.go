@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -34,6 +35,13 @@ import (
 type history struct {
 	mu   sync.RWMutex
 	tree *btree.BTreeG[*keyRows]
+	// committed is the revision of the last committed write transaction:
+	// rows above it are pending.
+	committed int64
+	// compactRev is the compact revision as of committed.
+	compactRev int64
+	// values is the cache of the latest values (see values.go).
+	values valueCache
 	// compacted is the revision the tree was last pruned to: a row it
 	// superseded at or below it may be gone, so a read below it fails.
 	compacted int64
@@ -43,6 +51,10 @@ type history struct {
 type keyRows struct {
 	name string
 	rows []rowRef
+	// latest is the value of the newest row when the value cache holds it
+	// (see values.go); never changed, only replaced.
+	latest    *kv.KeyValue
+	latestSub int32
 }
 
 // rowRef names one row of strata_log.
@@ -57,7 +69,10 @@ func lessKeyRows(a, b *keyRows) bool { return a.name < b.name }
 // loadHistory reads the whole log into a new history; rows is how many
 // rows it holds.
 func loadHistory(ctx context.Context, t *txn) (h *history, rows int, err error) {
-	h = &history{tree: btree.NewG(32, lessKeyRows)}
+	h = &history{tree: btree.NewG(32, lessKeyRows), values: valueCache{max: valueCacheBytes}}
+	if h.committed, h.compactRev, err = t.readRevisions(ctx); err != nil {
+		return nil, 0, err
+	}
 	res, err := t.query(ctx, t.s.q.logRefs)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: load log index: %w", err)
@@ -100,10 +115,21 @@ func (h *history) add(rows []logRow, names []string) []string {
 	defer h.mu.Unlock()
 	for _, r := range rows {
 		name := string(r.c.KV.Key)
-		h.keyRows(name).add(rowRef{rev: r.rev, sub: int32(r.c.Sub), deleted: r.c.Deleted})
+		k := h.keyRows(name)
+		k.add(rowRef{rev: r.rev, sub: int32(r.c.Sub), deleted: r.c.Deleted})
+		h.values.set(k, r)
 		names = append(names, name)
 	}
 	return names
+}
+
+// commit marks every row up to rev as committed, with compactRev the
+// compact revision then.
+func (h *history) commit(rev, compactRev int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.committed = max(h.committed, rev)
+	h.compactRev = max(h.compactRev, compactRev)
 }
 
 // rollback takes out the rows of a transaction that rolled back, given the
@@ -118,6 +144,9 @@ func (h *history) rollback(names []string) {
 		if !ok {
 			continue
 		}
+		// Its value, if cached, goes too: a retry may write another
+		// value at the same revision.
+		h.values.drop(k)
 		k.rows = k.rows[:len(k.rows)-1]
 		if len(k.rows) == 0 {
 			h.tree.Delete(k)
@@ -128,6 +157,59 @@ func (h *history) rollback(names []string) {
 // upTo is how many of k's rows are at or below rev.
 func (k *keyRows) upTo(rev int64) int {
 	return sort.Search(len(k.rows), func(i int) bool { return k.rows[i].rev > rev })
+}
+
+// latestRev is the revision a read of the latest values reads at: the
+// newest row of each key, pending ones included, in a write transaction
+// (which sees its own writes); in a read transaction, the revision its
+// snapshot reads (Revisions).
+func (t *txn) latestRev(ctx context.Context) (int64, error) {
+	if t.write {
+		return math.MaxInt64, nil
+	}
+	if t.readRev == 0 {
+		if _, _, err := t.Revisions(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return t.readRev, nil
+}
+
+// committedRev is the revision of the last committed write transaction.
+func (h *history) committedRev() int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.committed
+}
+
+// latestCommitted returns the last committed revision and name's row live
+// at it, if any, with its value if the cache holds it and then the compact
+// revision.
+func (h *history) latestCommitted(name []byte) (rev int64, row rowRef, ok bool, v *kv.KeyValue, compacted int64) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	rev = h.committed
+	if k, found := h.tree.Get(&keyRows{name: string(name)}); found {
+		if row, ok = k.liveAt(rev); ok {
+			v = k.cached(row)
+		}
+	}
+	return rev, row, ok, v, h.compactRev
+}
+
+// live returns name's row live at rev, if any, with its value if the
+// cache holds it.
+func (h *history) live(name []byte, rev int64) (row rowRef, v *kv.KeyValue, ok bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	k, found := h.tree.Get(&keyRows{name: string(name)})
+	if !found {
+		return rowRef{}, nil, false
+	}
+	if row, ok = k.liveAt(rev); ok {
+		v = k.cached(row)
+	}
+	return row, v, ok
 }
 
 // liveAt returns the row of k live at rev: its newest at or below rev,
@@ -143,7 +225,7 @@ func (k *keyRows) liveAt(rev int64) (rowRef, bool) {
 // at calls fn with each key of r live at rev, in key order, and its row,
 // until fn returns false. rev must not be above a revision the caller's
 // snapshot has committed.
-func (h *history) at(r kv.Range, rev int64, fn func(name string, row rowRef) bool) error {
+func (h *history) at(r kv.Range, rev int64, fn func(k *keyRows, row rowRef) bool) error {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if rev < h.compacted {
@@ -155,7 +237,7 @@ func (h *history) at(r kv.Range, rev int64, fn func(name string, row rowRef) boo
 			return false
 		}
 		if row, ok := k.liveAt(rev); ok {
-			return fn(k.name, row)
+			return fn(k, row)
 		}
 		return true
 	})
@@ -190,23 +272,56 @@ func (h *history) prune(rev int64) {
 		return true
 	})
 	for _, k := range empty {
+		// Its newest row was a tombstone: no value is cached.
 		h.tree.Delete(k)
 	}
 }
 
-// rangeAt reads the keys of r live at a past revision through the
-// history: which rows from memory, the rows by primary key. It reads them
-// in log order, where rows written together share pages, and puts them
-// back in key order.
+// rangeAt reads the keys of r live at rev through the history: which
+// rows and the values the cache holds from memory, the others by primary
+// key.
 func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.KeyValue, error) {
 	var refs []rowRef
-	err := t.s.hist.at(r, rev, func(_ string, row rowRef) bool {
-		refs = append(refs, row)
+	var out []*kv.KeyValue
+	err := t.s.hist.at(r, rev, func(k *keyRows, row rowRef) bool {
+		refs, out = append(refs, row), append(out, k.cached(row))
 		return limit <= 0 || int64(len(refs)) < limit
 	})
 	if err != nil {
 		return nil, err
 	}
+	return t.rowValues(ctx, refs, out)
+}
+
+// rowValues completes got, the values of rows refs the cache held (nil
+// where it did not), by reading the others from the log, and caches those.
+func (t *txn) rowValues(ctx context.Context, refs []rowRef, got []*kv.KeyValue) ([]*kv.KeyValue, error) {
+	var miss []rowRef
+	for i, v := range got {
+		if v == nil {
+			miss = append(miss, refs[i])
+		}
+	}
+	if len(miss) == 0 {
+		return got, nil
+	}
+	read, err := t.readRows(ctx, miss, t.s.bulk.getRows)
+	if err != nil {
+		return nil, err
+	}
+	t.s.hist.fill(miss, read)
+	for i := range got {
+		if got[i] == nil {
+			got[i], read = read[0], read[1:]
+		}
+	}
+	return got, nil
+}
+
+// readRows reads the rows refs names, in order, with stmts (getRows, or
+// getRowsMeta to leave the values out). It reads them in log order, where
+// rows written together share pages, and puts them back in refs' order.
+func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*kv.KeyValue, error) {
 	order := make([]int, len(refs))
 	for i := range order {
 		order[i] = i
@@ -219,9 +334,9 @@ func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.
 		for _, i := range order[:n] {
 			args = append(args, refs[i].rev, refs[i].sub)
 		}
-		rows, err := t.query(ctx, t.s.bulk.getRows[sizeIndex(n)], args...)
+		rows, err := t.query(ctx, stmts[sizeIndex(n)], args...)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: range: %w", err)
+			return nil, fmt.Errorf("sqlstore: read log rows: %w", err)
 		}
 		got, err := scanKVs(rows)
 		if err != nil {
@@ -230,11 +345,11 @@ func (t *txn) rangeAt(ctx context.Context, r kv.Range, rev, limit int64) ([]*kv.
 		if len(got) != n {
 			// Only compaction removes rows, and never one that a read at
 			// or above the compact revision needs.
-			return nil, fmt.Errorf("sqlstore: range at %d: %d of %d rows found in the log", rev, len(got), n)
+			return nil, fmt.Errorf("sqlstore: read log rows: %d of %d found", len(got), n)
 		}
 		for j, i := range order[:n] {
 			if got[j].ModRevision != refs[i].rev {
-				return nil, fmt.Errorf("sqlstore: range at %d: the log gave revision %d where %d was asked", rev, got[j].ModRevision, refs[i].rev)
+				return nil, fmt.Errorf("sqlstore: read log rows: revision %d where %d was asked", got[j].ModRevision, refs[i].rev)
 			}
 			out[i] = got[j]
 		}
@@ -254,6 +369,6 @@ func (r rowRef) cmp(o rowRef) int {
 // countAt counts the keys of r live at a past revision, from memory.
 func (t *txn) countAt(r kv.Range, rev int64) (int64, error) {
 	var n int64
-	err := t.s.hist.at(r, rev, func(string, rowRef) bool { n++; return true })
+	err := t.s.hist.at(r, rev, func(*keyRows, rowRef) bool { n++; return true })
 	return n, err
 }

@@ -28,6 +28,8 @@ type statements struct {
 	deleteSuperseded string
 	deleteTombstones string
 	logRefs          string
+	leaseRows        string
+	pointRow         string
 }
 
 const kvCols = "name, value, create_revision, mod_revision, version, lease"
@@ -41,6 +43,9 @@ const atRevWhere = ` l.revision <= ? AND l.deleted = 0 AND NOT EXISTS (
 	AND (n.revision > l.revision OR (n.revision = l.revision AND n.sub > l.sub)))`
 
 const logCols = "l.name, l.value, l.create_revision, l.revision, l.version, l.lease"
+
+// logMetaCols is logCols with an empty value.
+const logMetaCols = "l.name, x'', l.create_revision, l.revision, l.version, l.lease"
 
 func newStatements(d Dialect) statements {
 	r := d.Rebind
@@ -84,6 +89,10 @@ func newStatements(d Dialect) statements {
 		// compact revision still sees the deletes made at it, as in etcd.
 		deleteTombstones: r("DELETE FROM strata_log WHERE revision >= ? AND revision < ? AND deleted = 1"),
 		logRefs:          r("SELECT name, revision, sub, deleted FROM strata_log ORDER BY revision, sub"),
+		// "lease <> 0" lets SQLite use the partial index on lease.
+		pointRow: r(`SELECT c.value, ` + logCols + ` FROM strata_meta c
+			LEFT JOIN strata_log l ON l.revision = ? AND l.sub = ? WHERE c.name = 'compact_revision'`),
+		leaseRows: r("SELECT name, revision, sub FROM strata_log WHERE lease = ? AND lease <> 0 AND deleted = 0"),
 
 		// One statement is one snapshot in every dialect (SQLite's implicit
 		// read transaction, PostgreSQL's statement snapshot, InnoDB's

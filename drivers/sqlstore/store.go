@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -115,7 +116,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	var logReads []string // the history's reads of rows by primary key
 	if cfg.Exclusive {
-		logReads = s.bulk.getRows
+		logReads = slices.Concat(s.bulk.getRows, s.bulk.getRowsMeta)
 	}
 	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.aq, s.bulk.all(), logReads); err != nil {
 		return nil, err
@@ -232,7 +233,7 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 	}
 	wait, err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		t = &txn{s: s, tx: tx, write: true, wb: carried}
-		if s.exclusive && carried == nil && !s.tooMany {
+		if s.exclusive && s.hist == nil && carried == nil && !s.tooMany {
 			if err := t.loadAll(ctx, maxCarry/2); err != nil {
 				return err
 			}
@@ -247,13 +248,25 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 		done = t.wb
 		return nil
 	})
-	if err != nil && s.hist != nil && t != nil && t.wb != nil {
-		s.hist.rollback(t.wb.histNames)
+	if s.hist != nil && t != nil && t.wb != nil {
+		if err == nil {
+			var rev, compacted int64
+			if b := t.wb; b.revsKnown {
+				rev, compacted = b.rev, b.compacted
+			}
+			s.hist.commit(max(rev, t.wb.histRev), compacted)
+		} else {
+			s.hist.rollback(t.wb.histNames)
+		}
 	}
 	if err == nil && s.exclusive {
 		// Committed: what it knew holds. A failed transaction may have
 		// changed carried before rolling back, so it is dropped.
-		s.kept = done.carry(maxCarry)
+		if s.hist != nil {
+			s.kept = done.carryRevisions()
+		} else {
+			s.kept = done.carry(maxCarry)
+		}
 		s.tooMany = s.tooMany || s.kept == nil
 	}
 	return wait, err

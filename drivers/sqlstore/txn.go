@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/strata-db/strata/pkg/kv"
 )
@@ -19,6 +21,9 @@ type txn struct {
 	stmts map[string]*sql.Stmt
 	// wb buffers a write transaction's writes (see writebuf.go).
 	wb *writeBuf
+	// readRev, in a read transaction of a store with a history, is the
+	// revision its reads of the latest values read at (Revisions).
+	readRev int64
 }
 
 var _ kv.WriteTxn = (*txn)(nil)
@@ -29,6 +34,14 @@ func (t *txn) Revisions(ctx context.Context) (current, compacted int64, err erro
 		return t.wb.rev, t.wb.compacted, nil
 	}
 	current, compacted, err = t.readRevisions(ctx)
+	if err == nil && !t.write && t.s.hist != nil {
+		// A commit is visible in SQL a moment before the history marks it
+		// committed; a read stays at what the history has, so that no read
+		// sees a revision a later read does not (the writer marks it
+		// before it acknowledges the write).
+		current = min(current, t.s.hist.committedRev())
+		t.readRev = current
+	}
 	if err == nil && t.write {
 		b := t.buf()
 		b.revsKnown, b.rev, b.compacted = true, current, compacted
@@ -86,11 +99,16 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	if rev > 0 && t.s.hist != nil {
+	var err error
+	if t.s.hist != nil {
+		if rev == 0 {
+			if rev, err = t.latestRev(ctx); err != nil {
+				return nil, err
+			}
+		}
 		return t.rangeAt(ctx, r, rev, limit)
 	}
 	var rows *sql.Rows
-	var err error
 	switch {
 	case rev == 0 && r.End == nil:
 		rows, err = t.query(ctx, t.s.q.rangeLatest, r.Start, sqlLimit(limit))
@@ -142,11 +160,16 @@ func (t *txn) Count(ctx context.Context, r kv.Range, rev int64) (int64, error) {
 	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
-	if rev > 0 && t.s.hist != nil {
+	var err error
+	if t.s.hist != nil {
+		if rev == 0 {
+			if rev, err = t.latestRev(ctx); err != nil {
+				return 0, err
+			}
+		}
 		return t.countAt(r, rev)
 	}
 	var n int64
-	var err error
 	switch {
 	case rev == 0 && r.End == nil:
 		err = t.queryRow(ctx, t.s.q.countLatest, r.Start).Scan(&n)
@@ -196,6 +219,9 @@ func (t *txn) LeaseKeys(ctx context.Context, id int64) ([][]byte, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
+	if t.s.hist != nil {
+		return t.leaseKeysAt(ctx, id)
+	}
 	rows, err := t.query(ctx, t.s.q.leaseKeys, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: lease keys: %w", err)
@@ -210,6 +236,37 @@ func (t *txn) LeaseKeys(ctx context.Context, id int64) ([][]byte, error) {
 		out = append(out, k)
 	}
 	return out, rows.Err()
+}
+
+// leaseKeysAt is LeaseKeys through the history: the log's rows with the
+// lease (its partial index on lease), kept where they are their key's live
+// row.
+func (t *txn) leaseKeysAt(ctx context.Context, id int64) ([][]byte, error) {
+	rev, err := t.latestRev(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, t.s.q.leaseRows, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: lease keys: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var k []byte
+		var r rowRef
+		if err := rows.Scan(&k, &r.rev, &r.sub); err != nil {
+			return nil, err
+		}
+		if live, _, ok := t.s.hist.live(k, rev); ok && live.rev == r.rev && live.sub == r.sub {
+			out = append(out, k)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, bytes.Compare)
+	return out, nil
 }
 
 // Append buffers the changes; they reach the tables at the next read that

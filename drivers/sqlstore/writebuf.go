@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -57,11 +58,11 @@ type bulkStatements struct {
 	// a sequential scan when its table was small at planning time, while
 	// a lookup of one primary key is an index scan in every plan.
 	getKeys []string
-	// getRows reads n log rows by primary key (revision, sub), in log
-	// order. One statement with a list of keys, not n lookups joined by
-	// UNION ALL: SQLite opens cursors for each of those, which cost more
-	// than the lookups.
-	getRows []string
+	// getRows reads n log rows by primary key (revision, sub), in that
+	// order; getRowsMeta the same without their values. One statement
+	// with a list of keys, not n lookups joined by UNION ALL: SQLite opens
+	// cursors for each of those, which cost more than the lookups.
+	getRows, getRowsMeta []string
 }
 
 func newBulkStatements(d Dialect) bulkStatements {
@@ -73,8 +74,9 @@ func newBulkStatements(d Dialect) bulkStatements {
 		b.upsertKV = append(b.upsertKV, d.Rebind(kvRows+d.UpsertKV(true)))
 		b.updateKV = append(b.updateKV, d.Rebind(kvRows+d.UpsertKV(false)))
 		b.getKeys = append(b.getKeys, d.Rebind(strings.TrimSuffix(strings.Repeat("SELECT "+kvCols+" FROM strata_kv WHERE name = ? UNION ALL ", n), " UNION ALL ")))
-		b.getRows = append(b.getRows, d.Rebind("SELECT "+logCols+" FROM strata_log l WHERE (l.revision, l.sub) IN (VALUES "+
-			placeholders(n, 2)+") ORDER BY l.revision, l.sub"))
+		byKey := " FROM strata_log l WHERE (l.revision, l.sub) IN (VALUES " + placeholders(n, 2) + ") ORDER BY l.revision, l.sub"
+		b.getRows = append(b.getRows, d.Rebind("SELECT "+logCols+byKey))
+		b.getRowsMeta = append(b.getRowsMeta, d.Rebind("SELECT "+logMetaCols+byKey))
 	}
 	return b
 }
@@ -137,6 +139,9 @@ type writeBuf struct {
 	// histNames are the keys of the rows this transaction added to the
 	// store's history, in order (taken out again if it rolls back).
 	histNames []string
+	// histRev is the newest revision of those rows, committed with the
+	// transaction.
+	histRev int64
 }
 
 // bufKeyBytes is about what one entry of writeBuf.keys takes besides its
@@ -205,8 +210,17 @@ func (b *writeBuf) carry(maxCarry int) *writeBuf {
 		}
 	}
 	b.touched = b.touched[:0]
-	b.histNames = b.histNames[:0]
+	b.histNames, b.histRev = b.histNames[:0], 0
 	return b
+}
+
+// carryRevisions is carry for a store with a history, which knows every
+// key: the next transaction starts with the revisions only.
+func (b *writeBuf) carryRevisions() *writeBuf {
+	if b == nil || !b.revsKnown {
+		return nil
+	}
+	return &writeBuf{keys: map[string]*bufKey{}, revsKnown: true, rev: b.rev, compacted: b.compacted}
 }
 
 // shallowCopy copies v's fields; the byte slices are shared, never changed.
@@ -230,6 +244,9 @@ func (t *txn) remember(key []byte, v *kv.KeyValue) {
 // writing it. An exclusive store does it when it has no carried buffer
 // (at its first write, and after a failed transaction).
 func (t *txn) loadAll(ctx context.Context, maxBytes int) error {
+	if t.s.hist != nil {
+		return t.loadAllFromLog(ctx, maxBytes)
+	}
 	b := &writeBuf{keys: map[string]*bufKey{}}
 	rows, err := t.query(ctx, t.s.q.allKeys)
 	if err != nil {
@@ -256,6 +273,46 @@ func (t *txn) loadAll(ctx context.Context, maxBytes int) error {
 	return nil
 }
 
+// loadAllFromLog is loadAll for a store with a history: the live row of
+// every key, read by primary key without its value.
+func (t *txn) loadAllFromLog(ctx context.Context, maxBytes int) error {
+	b := &writeBuf{keys: map[string]*bufKey{}, complete: true}
+	var refs []rowRef
+	var kvs []*kv.KeyValue
+	err := t.s.hist.at(kv.Range{Start: []byte{}}, math.MaxInt64, func(k *keyRows, row rowRef) bool {
+		b.size += len(k.name) + bufKeyBytes
+		if b.size > maxBytes {
+			b.complete = false
+			return false
+		}
+		if v := k.cached(row); v != nil {
+			kvs = append(kvs, v)
+		} else {
+			refs = append(refs, row)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if b.complete {
+		read, err := t.readRows(ctx, refs, t.s.bulk.getRowsMeta)
+		if err != nil {
+			return fmt.Errorf("sqlstore: load keys: %w", err)
+		}
+		b.size = 0
+		for _, v := range append(kvs, read...) {
+			v.Value = nil
+			b.set(string(v.Key), &bufKey{kv: v, db: dbPresent, dbLease: v.Lease, noValue: true})
+		}
+	} else {
+		b = &writeBuf{keys: map[string]*bufKey{}}
+	}
+	b.touched = b.touched[:0]
+	t.wb = b
+	return nil
+}
+
 // Prefetch reads the latest values of keys not known yet, in as few
 // statements as the sizes allow, so the operations of a batch find them in
 // the buffer.
@@ -271,6 +328,9 @@ func (t *txn) Prefetch(ctx context.Context, keys [][]byte) error {
 		}
 		seen[string(k)] = true
 		want = append(want, k)
+	}
+	if t.s.hist != nil {
+		return t.prefetchFromLog(ctx, want)
 	}
 	for len(want) > 0 {
 		n := chunk(len(want))
@@ -293,6 +353,29 @@ func (t *txn) Prefetch(ctx context.Context, keys [][]byte) error {
 			t.remember(v.Key, v)
 		}
 		want = want[n:]
+	}
+	return nil
+}
+
+// prefetchFromLog is Prefetch through the history: the latest rows of the
+// keys, from the value cache or else by primary key.
+func (t *txn) prefetchFromLog(ctx context.Context, keys [][]byte) error {
+	var refs []rowRef
+	var got []*kv.KeyValue
+	for _, k := range keys {
+		row, v, ok := t.s.hist.live(k, math.MaxInt64)
+		if !ok {
+			t.remember(k, nil)
+			continue
+		}
+		refs, got = append(refs, row), append(got, v)
+	}
+	kvs, err := t.rowValues(ctx, refs, got)
+	if err != nil {
+		return fmt.Errorf("sqlstore: prefetch: %w", err)
+	}
+	for _, v := range kvs {
+		t.remember(v.Key, v)
 	}
 	return nil
 }
@@ -350,10 +433,11 @@ func (t *txn) flush(ctx context.Context) error {
 	if err := t.flushLog(ctx, b.log); err != nil {
 		return err
 	}
-	if h := t.s.hist; h != nil {
+	if h := t.s.hist; h != nil && len(b.log) > 0 {
 		// Every read through the history flushes first: it learns the
 		// rows when SQL does, all of a flush under one lock.
 		b.histNames = h.add(b.log, b.histNames)
+		b.histRev = b.log[len(b.log)-1].rev
 	}
 	b.log = b.log[:0]
 	if len(b.dirty) == 0 {
@@ -379,6 +463,10 @@ func (t *txn) flush(ctx context.Context) error {
 		k.dirty = false
 	}
 	b.dirty = b.dirty[:0]
+	if t.s.hist != nil {
+		// The history and the log answer every read: no strata_kv.
+		return nil
+	}
 	if err := t.flushKV(ctx, t.s.bulk.updateKV, updates); err != nil {
 		return err
 	}
@@ -460,6 +548,9 @@ func (t *txn) getLatest(ctx context.Context, key []byte, value bool) (*kv.KeyVal
 	if v, ok := t.cached(key, value); ok {
 		return v, nil
 	}
+	if t.s.hist != nil {
+		return t.getLatestFromLog(ctx, key)
+	}
 	var v kv.KeyValue
 	err := t.queryRow(ctx, t.s.q.getKey, key).Scan(&v.Key, &v.Value, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -472,6 +563,26 @@ func (t *txn) getLatest(ctx context.Context, key []byte, value bool) (*kv.KeyVal
 		return nil, fmt.Errorf("sqlstore: get: %w", err)
 	}
 	got := normalize(&v)
+	if t.write {
+		t.remember(key, got)
+	}
+	return got, nil
+}
+
+// getLatestFromLog is getLatest through the history.
+func (t *txn) getLatestFromLog(ctx context.Context, key []byte) (*kv.KeyValue, error) {
+	rev, err := t.latestRev(ctx)
+	if err != nil {
+		return nil, err
+	}
+	row, got, ok := t.s.hist.live(key, rev)
+	if ok && got == nil {
+		kvs, err := t.rowValues(ctx, []rowRef{row}, []*kv.KeyValue{nil})
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: get: %w", err)
+		}
+		got = kvs[0]
+	}
 	if t.write {
 		t.remember(key, got)
 	}

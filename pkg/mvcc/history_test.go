@@ -27,7 +27,8 @@ import (
 // first in concurrent bursts (so that group commits hold several revisions)
 // and to the second in the same order, must read the same at every
 // revision kept, before and after the first is
-// reopened and builds its index from the log again.
+// reopened and builds its index from the log again, and when it is opened
+// shared and reads in SQL too.
 func TestPastReadsFromMemoryEqualSQL(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -128,6 +129,22 @@ func TestPastReadsFromMemoryEqualSQL(t *testing.T) {
 		}
 	}
 	compare(t, ctx, mem, sql)
+	mem.Close()
+	memBE.Close()
+	mem, memBE = open("memory.db", false)
+	compare(t, ctx, mem, sql)
+	// Shared, the same file reads in SQL: its table of latest values and
+	// the index on names are built again from the log.
+	mem.Close()
+	memBE.Close()
+	mem, memBE = open("memory.db", true)
+	compare(t, ctx, mem, sql)
+	if _, err := mem.Put(ctx, &pb.PutRequest{Key: []byte("k00"), Value: []byte("shared")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sql.Put(ctx, &pb.PutRequest{Key: []byte("k00"), Value: []byte("shared")}); err != nil {
+		t.Fatal(err)
+	}
 	mem.Close()
 	memBE.Close()
 	mem, memBE = open("memory.db", false)
