@@ -318,8 +318,7 @@ func (t *txn) rowValues(ctx context.Context, refs []rowRef, got []*kv.KeyValue) 
 	return got, nil
 }
 
-// readRows reads the rows refs names, in order, with stmts (getRows, or
-// getRowsMeta to leave the values out). It reads them in log order, where
+// readRows reads the rows refs names, in order, with stmts (getRows). It reads them in log order, where
 // rows written together share pages, and puts them back in refs' order.
 func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*kv.KeyValue, error) {
 	order := make([]int, len(refs))

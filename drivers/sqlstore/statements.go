@@ -7,7 +7,6 @@ type statements struct {
 	lockCompactMark  string
 	setMeta          string
 	getKey           string
-	allKeys          string
 	getKeyAtLatest   string
 	rangeLatest      string
 	rangeLatestTo    string
@@ -44,9 +43,6 @@ const atRevWhere = ` l.revision <= ? AND l.deleted = 0 AND NOT EXISTS (
 
 const logCols = "l.name, l.value, l.create_revision, l.revision, l.version, l.lease"
 
-// logMetaCols is logCols with an empty value.
-const logMetaCols = "l.name, x'', l.create_revision, l.revision, l.version, l.lease"
-
 func newStatements(d Dialect) statements {
 	r := d.Rebind
 	return statements{
@@ -55,7 +51,6 @@ func newStatements(d Dialect) statements {
 		lockCompactMark: r("SELECT value FROM strata_meta WHERE name = 'compact_done'" + d.ForUpdate()),
 		setMeta:         r("UPDATE strata_meta SET value = ? WHERE name = ?"),
 		getKey:          r("SELECT " + kvCols + " FROM strata_kv WHERE name = ?"),
-		allKeys:         r("SELECT name, create_revision, mod_revision, version, lease FROM strata_kv"),
 		rangeLatest:     r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? ORDER BY name LIMIT ?"),
 		rangeLatestTo:   r("SELECT " + kvCols + " FROM strata_kv WHERE name >= ? AND name < ? ORDER BY name LIMIT ?"),
 		countLatest:     r("SELECT COUNT(*) FROM strata_kv WHERE name >= ?"),

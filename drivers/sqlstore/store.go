@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -34,13 +33,12 @@ type Config struct {
 	// WAL can restart under a steady write load).
 	BeforeWrite func(ctx context.Context) error
 	// Exclusive declares that no one else writes the database while the
-	// store is open (SQLite, whose driver locks the file): a write
-	// transaction may then start from what the previous one knew of its
-	// keys (see writeBuf.carry).
+	// store is open (SQLite, whose driver locks the file). The store then
+	// keeps the index of the log by key and the latest values in memory
+	// (see history) and reads through them, so its database needs neither
+	// an index on strata_log's names nor strata_kv; a write transaction
+	// starts from the revisions the previous one left (carryRevisions).
 	Exclusive bool
-	// An exclusive store also keeps the index of the log by key in memory
-	// (see history) and reads past revisions through it, so its database
-	// needs no index on strata_log's names.
 	//
 	// AfterMigrate, if set, runs once the schema is migrated and before
 	// any statement is prepared (SQLite adds or drops the name index of
@@ -69,20 +67,12 @@ type Store struct {
 	beforeWrite func(ctx context.Context) error
 	exclusive   bool
 	// keptMu serializes the write transactions of an exclusive store and
-	// guards kept, what the last committed one knew of its keys.
+	// guards kept, what the last committed one left (carryRevisions).
 	keptMu sync.Mutex
 	kept   *writeBuf
-	// tooMany (guarded by keptMu) is set once the live keys were found
-	// not to fit in memory: write transactions then start with no keys
-	// rather than load them all again.
-	tooMany bool
 	// hist is the in-memory index of the log of an exclusive store, or nil.
 	hist *history
 }
-
-// maxCarry bounds the memory of the keys carried from one write
-// transaction to the next (writeBuf.carry): about 400k keys of 40 bytes.
-const maxCarry = 64 << 20
 
 var (
 	_ kv.Backend   = (*Store)(nil)
@@ -116,7 +106,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	var logReads []string // the history's reads of rows by primary key
 	if cfg.Exclusive {
-		logReads = slices.Concat(s.bulk.getRows, s.bulk.getRowsMeta)
+		logReads = s.bulk.getRows
 	}
 	if err := s.wstmts.prepare(ctx, s.wdb, s.q, s.lq, s.aq, s.bulk.all(), logReads); err != nil {
 		return nil, err
@@ -233,12 +223,6 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 	}
 	wait, err = s.writeTx(ctx, func(tx *sql.Tx) error {
 		t = &txn{s: s, tx: tx, write: true, wb: carried}
-		if s.exclusive && s.hist == nil && carried == nil && !s.tooMany {
-			if err := t.loadAll(ctx, maxCarry/2); err != nil {
-				return err
-			}
-			s.tooMany = !t.wb.complete
-		}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -260,14 +244,9 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 		}
 	}
 	if err == nil && s.exclusive {
-		// Committed: what it knew holds. A failed transaction may have
+		// Committed: its revisions hold. A failed transaction may have
 		// changed carried before rolling back, so it is dropped.
-		if s.hist != nil {
-			s.kept = done.carryRevisions()
-		} else {
-			s.kept = done.carry(maxCarry)
-		}
-		s.tooMany = s.tooMany || s.kept == nil
+		s.kept = done.carryRevisions()
 	}
 	return wait, err
 }

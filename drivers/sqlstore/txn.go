@@ -90,7 +90,7 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 		return nil, nil
 	}
 	if rev == 0 && r.IsSingleKey() {
-		v, err := t.getLatest(ctx, r.Start, !keysOnly)
+		v, err := t.getLatest(ctx, r.Start)
 		if v == nil || err != nil {
 			return nil, err
 		}
@@ -151,7 +151,7 @@ func (t *txn) Count(ctx context.Context, r kv.Range, rev int64) (int64, error) {
 		return 0, nil
 	}
 	if rev == 0 && r.IsSingleKey() {
-		v, err := t.getLatest(ctx, r.Start, false)
+		v, err := t.getLatest(ctx, r.Start)
 		if v == nil || err != nil {
 			return 0, err
 		}

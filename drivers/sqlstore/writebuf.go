@@ -23,10 +23,10 @@ import (
 //     the buffer first, so SQL sees the transaction's own writes.
 //   - The buffer is flushed before COMMIT.
 //
-// On a store that owns its database (Config.Exclusive: SQLite), what a
-// committed write transaction knows of its keys and of the store's
-// revisions is carried into the next one, without the values: a Put or a
-// compare on mod_revision then reads no SQL at all. See carry.
+// On a store that owns its database (Config.Exclusive: SQLite), the store's
+// revisions are carried from one committed write transaction into the
+// next, and the keys come from the history and its value cache: a Put or
+// a compare on mod_revision then reads no SQL at all (see carryRevisions).
 
 // bulkMaxRows is the largest number of rows of one multi-row statement;
 // statements for every power of two up to it are prepared at open.
@@ -58,11 +58,11 @@ type bulkStatements struct {
 	// a sequential scan when its table was small at planning time, while
 	// a lookup of one primary key is an index scan in every plan.
 	getKeys []string
-	// getRows reads n log rows by primary key (revision, sub), in that
-	// order; getRowsMeta the same without their values. One statement
-	// with a list of keys, not n lookups joined by UNION ALL: SQLite opens
-	// cursors for each of those, which cost more than the lookups.
-	getRows, getRowsMeta []string
+	// getRows reads n log rows by primary key (revision, sub), in log
+	// order. One statement with a list of keys, not n lookups joined by
+	// UNION ALL: SQLite opens cursors for each of those, which cost more
+	// than the lookups.
+	getRows []string
 }
 
 func newBulkStatements(d Dialect) bulkStatements {
@@ -74,9 +74,8 @@ func newBulkStatements(d Dialect) bulkStatements {
 		b.upsertKV = append(b.upsertKV, d.Rebind(kvRows+d.UpsertKV(true)))
 		b.updateKV = append(b.updateKV, d.Rebind(kvRows+d.UpsertKV(false)))
 		b.getKeys = append(b.getKeys, d.Rebind(strings.TrimSuffix(strings.Repeat("SELECT "+kvCols+" FROM strata_kv WHERE name = ? UNION ALL ", n), " UNION ALL ")))
-		byKey := " FROM strata_log l WHERE (l.revision, l.sub) IN (VALUES " + placeholders(n, 2) + ") ORDER BY l.revision, l.sub"
-		b.getRows = append(b.getRows, d.Rebind("SELECT "+logCols+byKey))
-		b.getRowsMeta = append(b.getRowsMeta, d.Rebind("SELECT "+logMetaCols+byKey))
+		b.getRows = append(b.getRows, d.Rebind("SELECT "+logCols+" FROM strata_log l WHERE (l.revision, l.sub) IN (VALUES "+
+			placeholders(n, 2)+") ORDER BY l.revision, l.sub"))
 	}
 	return b
 }
@@ -108,9 +107,6 @@ type bufKey struct {
 	db      dbState
 	dbLease int64
 	dirty   bool // kv is not yet in strata_kv
-	// noValue: kv holds the key's revisions and lease but not its value
-	// (carried from an earlier transaction).
-	noValue bool
 }
 
 // logRow is one buffered strata_log row.
@@ -125,17 +121,10 @@ type writeBuf struct {
 	log  []logRow
 	// dirty lists the keys with dirty set, in the order they were written.
 	dirty []string
-	// touched lists the keys this transaction added to keys or changed.
-	touched []string
-	// size is about the memory keys takes, in bytes.
-	size int
 	// revsKnown: rev and compacted are the store's revision and compact
 	// revision as the transaction has read or set them.
 	revsKnown      bool
 	rev, compacted int64
-	// complete: keys holds every live key, so a key not in it is absent
-	// (loadAll).
-	complete bool
 	// histNames are the keys of the rows this transaction added to the
 	// store's history, in order (taken out again if it rolls back).
 	histNames []string
@@ -143,10 +132,6 @@ type writeBuf struct {
 	// transaction.
 	histRev int64
 }
-
-// bufKeyBytes is about what one entry of writeBuf.keys takes besides its
-// key: the map slot, the bufKey and its kv.KeyValue.
-const bufKeyBytes = 160
 
 func (t *txn) buf() *writeBuf {
 	if t.wb == nil {
@@ -157,65 +142,25 @@ func (t *txn) buf() *writeBuf {
 
 // set records k as what the transaction knows of name.
 func (b *writeBuf) set(name string, k *bufKey) {
-	if _, ok := b.keys[name]; !ok {
-		b.size += len(name) + bufKeyBytes
-	}
 	b.keys[name] = k
-	b.touched = append(b.touched, name)
 }
 
-// cached returns the latest value of key when the transaction knows it;
-// when value is false, a value-less entry (noValue) will do.
-func (t *txn) cached(key []byte, value bool) (kv *kv.KeyValue, ok bool) {
+// cached returns the latest value of key when the transaction knows it.
+func (t *txn) cached(key []byte) (kv *kv.KeyValue, ok bool) {
 	if t.wb == nil {
 		return nil, false
 	}
 	k, ok := t.wb.keys[string(key)]
 	if !ok || k.kv == nil {
-		return nil, ok || t.wb.complete
-	}
-	if k.noValue && value {
-		return nil, false
+		return nil, ok
 	}
 	// A copy: the caller may change its fields (keys_only drops the value).
 	return shallowCopy(k.kv), true
 }
 
-// carry returns what a committed transaction's buffer leaves for the next
-// one: every key it knows, with its revisions and lease and whether its
-// row exists, but without values (they would keep request buffers alive
-// and grow with the values' size). Nil once the keys take more than
-// maxCarry bytes: the next transaction starts afresh.
-func (b *writeBuf) carry(maxCarry int) *writeBuf {
-	if b == nil || b.size > maxCarry || len(b.log) > 0 || len(b.dirty) > 0 {
-		return nil
-	}
-	if b.complete {
-		// A complete buffer needs no entry for an absent key: drop those
-		// of the keys this transaction deleted.
-		for _, name := range b.touched {
-			if k := b.keys[name]; k != nil && k.kv == nil && k.db == dbAbsent {
-				delete(b.keys, name)
-				b.size -= len(name) + bufKeyBytes
-			}
-		}
-	}
-	for _, name := range b.touched {
-		k := b.keys[name]
-		if k != nil && k.kv != nil && !k.noValue {
-			// A copy: k.kv may also be a response's (remember).
-			meta := shallowCopy(k.kv)
-			meta.Value = nil
-			k.kv, k.noValue = meta, true
-		}
-	}
-	b.touched = b.touched[:0]
-	b.histNames, b.histRev = b.histNames[:0], 0
-	return b
-}
-
-// carryRevisions is carry for a store with a history, which knows every
-// key: the next transaction starts with the revisions only.
+// carryRevisions returns what a committed transaction of an exclusive
+// store leaves for the next one: the store's revisions, which no other
+// process changes. Its keys are in the history, which the next one reads.
 func (b *writeBuf) carryRevisions() *writeBuf {
 	if b == nil || !b.revsKnown {
 		return nil
@@ -238,81 +183,6 @@ func (t *txn) remember(key []byte, v *kv.KeyValue) {
 	t.buf().set(string(key), k)
 }
 
-// loadAll reads every live key of strata_kv, without values, into a
-// fresh buffer, as long as they fit in maxBytes; if they all do, the
-// buffer is complete and a write transaction reads no key from SQL before
-// writing it. An exclusive store does it when it has no carried buffer
-// (at its first write, and after a failed transaction).
-func (t *txn) loadAll(ctx context.Context, maxBytes int) error {
-	if t.s.hist != nil {
-		return t.loadAllFromLog(ctx, maxBytes)
-	}
-	b := &writeBuf{keys: map[string]*bufKey{}}
-	rows, err := t.query(ctx, t.s.q.allKeys)
-	if err != nil {
-		return fmt.Errorf("sqlstore: load keys: %w", err)
-	}
-	defer rows.Close()
-	b.complete = true
-	for rows.Next() {
-		if b.size > maxBytes {
-			b.complete = false
-			break
-		}
-		v := &kv.KeyValue{}
-		if err := rows.Scan(&v.Key, &v.CreateRevision, &v.ModRevision, &v.Version, &v.Lease); err != nil {
-			return fmt.Errorf("sqlstore: load keys: %w", err)
-		}
-		b.set(string(v.Key), &bufKey{kv: v, db: dbPresent, dbLease: v.Lease, noValue: true})
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlstore: load keys: %w", err)
-	}
-	b.touched = b.touched[:0]
-	t.wb = b
-	return nil
-}
-
-// loadAllFromLog is loadAll for a store with a history: the live row of
-// every key, read by primary key without its value.
-func (t *txn) loadAllFromLog(ctx context.Context, maxBytes int) error {
-	b := &writeBuf{keys: map[string]*bufKey{}, complete: true}
-	var refs []rowRef
-	var kvs []*kv.KeyValue
-	err := t.s.hist.at(kv.Range{Start: []byte{}}, math.MaxInt64, func(k *keyRows, row rowRef) bool {
-		b.size += len(k.name) + bufKeyBytes
-		if b.size > maxBytes {
-			b.complete = false
-			return false
-		}
-		if v := k.cached(row); v != nil {
-			kvs = append(kvs, v)
-		} else {
-			refs = append(refs, row)
-		}
-		return true
-	})
-	if err != nil {
-		return err
-	}
-	if b.complete {
-		read, err := t.readRows(ctx, refs, t.s.bulk.getRowsMeta)
-		if err != nil {
-			return fmt.Errorf("sqlstore: load keys: %w", err)
-		}
-		b.size = 0
-		for _, v := range append(kvs, read...) {
-			v.Value = nil
-			b.set(string(v.Key), &bufKey{kv: v, db: dbPresent, dbLease: v.Lease, noValue: true})
-		}
-	} else {
-		b = &writeBuf{keys: map[string]*bufKey{}}
-	}
-	b.touched = b.touched[:0]
-	t.wb = b
-	return nil
-}
-
 // Prefetch reads the latest values of keys not known yet, in as few
 // statements as the sizes allow, so the operations of a batch find them in
 // the buffer.
@@ -323,7 +193,7 @@ func (t *txn) Prefetch(ctx context.Context, keys [][]byte) error {
 	var want [][]byte
 	seen := map[string]bool{}
 	for _, k := range keys {
-		if _, ok := t.cached(k, false); ok || seen[string(k)] {
+		if _, ok := t.cached(k); ok || seen[string(k)] {
 			continue
 		}
 		seen[string(k)] = true
@@ -415,7 +285,6 @@ func (t *txn) bufferAppend(rev int64, changes []kv.Change) {
 			v.ModRevision = rev
 			k.kv = normalize(v)
 		}
-		k.noValue = false
 		if !k.dirty {
 			k.dirty = true
 			b.dirty = append(b.dirty, name)
@@ -542,10 +411,9 @@ func (t *txn) flushDeletes(ctx context.Context, keys [][]byte) error {
 }
 
 // getLatest answers a read of key's latest value in a write transaction
-// from the buffer, or reads and remembers it. Unless value is set, the
-// answer may lack the value.
-func (t *txn) getLatest(ctx context.Context, key []byte, value bool) (*kv.KeyValue, error) {
-	if v, ok := t.cached(key, value); ok {
+// from the buffer, or reads and remembers it.
+func (t *txn) getLatest(ctx context.Context, key []byte) (*kv.KeyValue, error) {
+	if v, ok := t.cached(key); ok {
 		return v, nil
 	}
 	if t.s.hist != nil {

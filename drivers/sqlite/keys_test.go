@@ -11,11 +11,11 @@ import (
 	"github.com/strata-db/strata/pkg/kv"
 )
 
-// TestCarriedKeysFollowCommits: a write transaction starts from what the
-// previous committed one knew of its keys, never from what a rolled-back
-// one did, and a read that needs a value reads it even though the carried
-// knowledge holds none.
-func TestCarriedKeysFollowCommits(t *testing.T) {
+// TestKeysFollowCommits: a write transaction starts from what the previous
+// committed one left of its keys (in the in-memory index and its cache of
+// values), never from what a rolled-back one did, with or without their
+// values, and after a restart from what the log holds.
+func TestKeysFollowCommits(t *testing.T) {
 	ctx := context.Background()
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "state.db")
 	st, err := sqlite.Open(ctx, dsn, nil)
@@ -86,8 +86,8 @@ func TestCarriedKeysFollowCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// After a restart the first write transaction loads every key: a is
-	// there, b is not.
+	// After a restart the index is built from the log: a is there, b is
+	// not.
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,8 @@ func TestCarriedKeysFollowCommits(t *testing.T) {
 }
 
 // TestOneProcessAtATime: a database open in one store cannot be opened by
-// another until the first closes (the carried keys would go stale).
+// another until the first closes (what the first keeps in memory would go
+// stale).
 func TestOneProcessAtATime(t *testing.T) {
 	ctx := context.Background()
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "state.db")
