@@ -84,7 +84,9 @@ func newStatements(d Dialect) statements {
 		// compact revision still sees the deletes made at it, as in etcd.
 		deleteTombstones: r("DELETE FROM strata_log WHERE revision >= ? AND revision < ? AND deleted = 1"),
 		logRefs:          r("SELECT name, revision, sub, deleted FROM strata_log ORDER BY revision, sub"),
-		// "lease <> 0" lets SQLite use the partial index on lease.
+		// The history's reads (exclusive stores): one row by primary key
+		// with the compact revision; the rows with a lease, where "lease
+		// <> 0" lets SQLite use the partial index on lease.
 		pointRow: r(`SELECT c.value, ` + logCols + ` FROM strata_meta c
 			LEFT JOIN strata_log l ON l.revision = ? AND l.sub = ? WHERE c.name = 'compact_revision'`),
 		leaseRows: r("SELECT name, revision, sub FROM strata_log WHERE lease = ? AND lease <> 0 AND deleted = 0"),
