@@ -51,10 +51,9 @@ type history struct {
 type keyRows struct {
 	name string
 	rows []rowRef
-	// latest is the value of the newest row when the value cache holds it
-	// (see values.go); never changed, only replaced.
-	latest    *kv.KeyValue
-	latestSub int32
+	// latest is the newest row's value and metadata when the value cache
+	// holds them (see values.go).
+	latest cachedValue
 }
 
 // rowRef names one row of strata_log.

@@ -21,9 +21,9 @@ func del(rev int64, key string) logRow {
 	return logRow{rev: rev, c: kv.Change{KV: &kv.KeyValue{Key: []byte(key)}, Deleted: true}}
 }
 
-// cachedValue is the value the cache answers for key's newest row, or ""
+// valueOf is the value the cache answers for key's newest row, or ""
 // and false.
-func cachedValue(h *history, key string) (string, bool) {
+func valueOf(h *history, key string) (string, bool) {
 	k, ok := h.tree.Get(&keyRows{name: key})
 	if !ok || len(k.rows) == 0 {
 		return "", false
@@ -41,8 +41,8 @@ func checkBytes(t *testing.T, h *history) {
 	t.Helper()
 	want := 0
 	h.tree.Ascend(func(k *keyRows) bool {
-		if k.latest != nil {
-			want += kvBytes(k.latest)
+		if k.latest.rev != 0 {
+			want += valueBytes(k.latest.value)
 		}
 		return true
 	})
@@ -58,7 +58,7 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 	h := newTestHistory(1 << 20)
 	h.add([]logRow{put(2, "a", "a2"), put(3, "b", "b3")}, nil)
 	h.commit(3, 0)
-	if v, ok := cachedValue(h, "a"); !ok || v != "a2" {
+	if v, ok := valueOf(h, "a"); !ok || v != "a2" {
 		t.Fatalf("a: %q %v, want a2", v, ok)
 	}
 	checkBytes(t, h)
@@ -67,7 +67,7 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 	k, _ := h.tree.Get(&keyRows{name: "a"})
 	got := k.cached(k.rows[0])
 	got.Value = []byte("changed")
-	if v, _ := cachedValue(h, "a"); v != "a2" {
+	if v, _ := valueOf(h, "a"); v != "a2" {
 		t.Fatalf("a after a caller changed its copy: %q", v)
 	}
 
@@ -76,19 +76,19 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 	if k.cached(k.rows[0]) != nil {
 		t.Fatal("the cache answered a's superseded row")
 	}
-	if v, _ := cachedValue(h, "a"); v != "a4" {
+	if v, _ := valueOf(h, "a"); v != "a4" {
 		t.Fatalf("a: %q, want a4", v)
 	}
 	// Rolled back: the value goes with its row, and the older row is not
 	// answered from the cache (it was never cached again).
 	h.rollback(names)
-	if _, ok := cachedValue(h, "a"); ok {
+	if _, ok := valueOf(h, "a"); ok {
 		t.Fatal("a's rolled-back value is still cached")
 	}
 	checkBytes(t, h)
 	// Read from the log, it is cached again.
 	h.fill([]rowRef{k.rows[0]}, []*kv.KeyValue{{Key: []byte("a"), Value: []byte("a2"), ModRevision: 2, CreateRevision: 2, Version: 1}})
-	if v, ok := cachedValue(h, "a"); !ok || v != "a2" {
+	if v, ok := valueOf(h, "a"); !ok || v != "a2" {
 		t.Fatalf("a after fill: %q %v", v, ok)
 	}
 	// fill skips a row that is no longer its key's newest.
@@ -96,14 +96,14 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 	bk, _ := h.tree.Get(&keyRows{name: "b"})
 	h.values.drop(bk)
 	h.fill([]rowRef{bk.rows[0]}, []*kv.KeyValue{{Key: []byte("b"), Value: []byte("b3"), ModRevision: 3}})
-	if bk.latest != nil {
+	if bk.latest.rev != 0 {
 		t.Fatal("fill cached b's superseded row")
 	}
 	checkBytes(t, h)
 
 	// A delete drops it; pruning the key away drops it from the count.
 	h.add([]logRow{del(6, "a")}, nil)
-	if _, ok := cachedValue(h, "a"); ok {
+	if _, ok := valueOf(h, "a"); ok {
 		t.Fatal("a deleted, still cached")
 	}
 	h.add([]logRow{put(7, "c", "c7")}, nil)
@@ -119,7 +119,7 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 // go to the log), and those cached stay exact.
 func TestValueCacheBudget(t *testing.T) {
 	value := string(bytes.Repeat([]byte("v"), 100))
-	one := len("k0") + len(value) + cachedKVBytes
+	one := valueBytes([]byte(value))
 	h := newTestHistory(3 * one)
 	var rows []logRow
 	for i, key := range []string{"k0", "k1", "k2", "k3", "k4"} {
@@ -128,7 +128,7 @@ func TestValueCacheBudget(t *testing.T) {
 	h.add(rows, nil)
 	cached := 0
 	for _, key := range []string{"k0", "k1", "k2", "k3", "k4"} {
-		if _, ok := cachedValue(h, key); ok {
+		if _, ok := valueOf(h, key); ok {
 			cached++
 		}
 	}
@@ -138,7 +138,7 @@ func TestValueCacheBudget(t *testing.T) {
 	checkBytes(t, h)
 	// Writing a cached key again frees its room first.
 	h.add([]logRow{put(7, "k0", value)}, nil)
-	if _, ok := cachedValue(h, "k0"); !ok {
+	if _, ok := valueOf(h, "k0"); !ok {
 		t.Fatal("k0 rewritten: not cached, though its old value's room was freed")
 	}
 	checkBytes(t, h)
