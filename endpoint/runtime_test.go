@@ -11,7 +11,7 @@ func TestGCPercentFollowsTheLiveHeap(t *testing.T) {
 	for _, c := range []struct {
 		live uint64
 		want int
-	}{{0, 200}, {smallHeap - 1, 200}, {smallHeap, 100}, {1 << 30, 100}} {
+	}{{0, 200}, {smallHeap - 1, 200}, {smallHeap, 100}, {largeHeap - 1, 100}, {largeHeap, 75}, {1 << 30, 75}} {
 		if got := gcPercentFor(c.live); got != c.want {
 			t.Errorf("live heap %d: GOGC %d, want %d", c.live, got, c.want)
 		}
