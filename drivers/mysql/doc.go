@@ -5,7 +5,9 @@
 // reach the watchers by polling (endpoint.Config.PollInterval).
 //
 // Sessions run with STRICT_ALL_TABLES added to sql_mode (a value that does
-// not fit fails instead of being truncated) and time_zone +00:00.
+// not fit fails instead of being truncated) and time_zone +00:00, and with
+// CLIENT_FOUND_ROWS: an UPDATE counts the rows it matched, as in PostgreSQL
+// and SQLite, even those it left unchanged.
 //
 // Transactions: the write pool's sessions run at READ COMMITTED: a write
 // transaction's first statement is the locking read of the revision row,

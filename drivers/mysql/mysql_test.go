@@ -142,3 +142,23 @@ func TestStrictMode(t *testing.T) {
 		t.Fatal("an over-long key was stored")
 	}
 }
+
+// TestUpdateCountsMatchedRows: an UPDATE that finds a row and leaves it as
+// it was reports the row, as in PostgreSQL and SQLite. The store reads 0
+// rows as "not found or expired": a simple token touched by two servers
+// within one millisecond gets the expiry it already has, and must stay
+// valid.
+func TestUpdateCountsMatchedRows(t *testing.T) {
+	b := open(t, testdb.FreshDSN(t, "mysql"))
+	ctx := context.Background()
+	if err := b.Write(ctx, func(tx kv.WriteTxn) error { return tx.PutAuthToken(ctx, "tok.1", "u") }); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.DB().ExecContext(ctx, "UPDATE strata_auth_token SET expires_at = expires_at WHERE token = ?", []byte("tok.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		t.Fatalf("an unchanged row: %d rows, %v; want 1", n, err)
+	}
+}

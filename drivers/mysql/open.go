@@ -83,6 +83,11 @@ func DriverConfig(cfg Config) (*mysqldrv.Config, error) {
 	// One round trip per statement: parameters are interpolated by the
 	// driver (bytes as _binary literals) instead of prepared server-side.
 	mc.InterpolateParams = true
+	// An UPDATE reports the rows it matched, as in PostgreSQL and SQLite,
+	// not only those whose value changed: the store reads "0 rows" as "not
+	// found or expired", and a simple token or lease extended twice in one
+	// millisecond is set to the expiry it already has.
+	mc.ClientFoundRows = true
 	if mc.Params == nil {
 		mc.Params = map[string]string{}
 	}
