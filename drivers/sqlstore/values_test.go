@@ -41,7 +41,7 @@ func checkBytes(t *testing.T, h *history) {
 	t.Helper()
 	want := 0
 	h.tree.Ascend(func(k *keyRows) bool {
-		if k.latest.rev != 0 {
+		if k.latest.ok {
 			want += valueBytes(k.latest.value)
 		}
 		return true
@@ -96,7 +96,7 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 	bk, _ := h.tree.Get(&keyRows{name: "b"})
 	h.values.drop(bk)
 	h.fill([]rowRef{bk.rows[0]}, []*kv.KeyValue{{Key: []byte("b"), Value: []byte("b3"), ModRevision: 3}})
-	if bk.latest.rev != 0 {
+	if bk.latest.ok {
 		t.Fatal("fill cached b's superseded row")
 	}
 	checkBytes(t, h)
