@@ -206,8 +206,9 @@ func OpenWith(ctx context.Context, dsn string, log *slog.Logger, opt Options) (_
 // fitSchema returns the step after migration that fits the database to
 // how the store reads it.
 //
-// A store that owns its file keeps the log's index by key in memory
-// (sqlstore.Config.Exclusive) and reads every value from the log: the index
+// A store that owns its file keeps the log's index by key and the latest
+// values in memory (sqlstore.Config.Exclusive) and reads every other value
+// from the log: the index
 // on the log's names and the table of latest values, each of which a
 // random Put would write a page of, are not kept (strata_kv is emptied and
 // marked stale). A partial index on lease finds a lease's keys.

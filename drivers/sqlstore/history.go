@@ -16,15 +16,17 @@ import (
 )
 
 // history is the index of the log that an exclusive store keeps in memory
-// instead of an index on strata_log's names, as etcd keeps its treeIndex:
-// for every key, the (revision, sub) of each of its rows still in the log,
-// oldest first. A read at a past revision finds there which row of each
-// key was live, then reads those rows by primary key.
+// instead of an index on strata_log's names and the table strata_kv, as
+// etcd keeps its treeIndex: for every key, the (revision, sub) of each of
+// its rows still in the log, oldest first, and the value of the newest if
+// the value cache holds it (values.go). A read finds there which row of
+// each key was live at its revision, and reads from the log by primary key
+// the rows whose values are not cached.
 //
-// The database then needs no index on names: a Put writes the log at its
-// end and one row of strata_kv, instead of also a leaf of a name index
-// somewhere in the middle of it (under random Puts, a page written to the
-// WAL and again by the checkpoint for every Put).
+// The database then needs neither: a Put appends to the log and writes
+// nothing else, instead of also a leaf of each somewhere in the middle
+// (under random Puts, a page written to the WAL and again by the
+// checkpoint for every Put and each of the two).
 //
 // A write transaction adds its rows when it flushes them to SQL, before it
 // commits, so that a later operation of the same batch reads them at their
@@ -304,7 +306,7 @@ func (t *txn) rowValues(ctx context.Context, refs []rowRef, got []*kv.KeyValue) 
 	if len(miss) == 0 {
 		return got, nil
 	}
-	read, err := t.readRows(ctx, miss, t.s.bulk.getRows)
+	read, err := t.readRows(ctx, miss)
 	if err != nil {
 		return nil, err
 	}
@@ -317,9 +319,10 @@ func (t *txn) rowValues(ctx context.Context, refs []rowRef, got []*kv.KeyValue) 
 	return got, nil
 }
 
-// readRows reads the rows refs names, in order, with stmts (getRows). It reads them in log order, where
-// rows written together share pages, and puts them back in refs' order.
-func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*kv.KeyValue, error) {
+// readRows reads the rows refs names from the log. It reads them in log
+// order, where rows written together share pages, and puts them back in
+// refs' order.
+func (t *txn) readRows(ctx context.Context, refs []rowRef) ([]*kv.KeyValue, error) {
 	order := make([]int, len(refs))
 	for i := range order {
 		order[i] = i
@@ -332,7 +335,7 @@ func (t *txn) readRows(ctx context.Context, refs []rowRef, stmts []string) ([]*k
 		for _, i := range order[:n] {
 			args = append(args, refs[i].rev, refs[i].sub)
 		}
-		rows, err := t.query(ctx, stmts[sizeIndex(n)], args...)
+		rows, err := t.query(ctx, t.s.bulk.getRows[sizeIndex(n)], args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: read log rows: %w", err)
 		}

@@ -285,7 +285,9 @@ func (t *txn) bufferAppend(rev int64, changes []kv.Change) {
 			v.ModRevision = rev
 			k.kv = normalize(v)
 		}
-		if !k.dirty {
+		// An owner (t.s.hist) keeps no strata_kv: nothing to bring up to
+		// date there.
+		if !k.dirty && t.s.hist == nil {
 			k.dirty = true
 			b.dirty = append(b.dirty, name)
 		}
@@ -332,10 +334,6 @@ func (t *txn) flush(ctx context.Context) error {
 		k.dirty = false
 	}
 	b.dirty = b.dirty[:0]
-	if t.s.hist != nil {
-		// The history and the log answer every read: no strata_kv.
-		return nil
-	}
 	if err := t.flushKV(ctx, t.s.bulk.updateKV, updates); err != nil {
 		return err
 	}
