@@ -12,8 +12,11 @@ import (
 // goroutines, all joined by Close: the poller, the catch-up loop and the
 // progress ticker.
 type Hub struct {
-	cfg    Config
-	be     kv.Backend
+	cfg Config
+	be  kv.Backend
+	// keeper, if the backend is one, gives the revisions an idle poll
+	// needs without a read of the database.
+	keeper kv.RevisionKeeper
 	notify <-chan struct{} // the backend's kv.Notifier channel, or nil
 	log    *slog.Logger
 	m      *metrics
@@ -66,6 +69,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 	if n, ok := cfg.Backend.(kv.Notifier); ok {
 		h.notify = n.Notifications()
 	}
+	h.keeper, _ = cfg.Backend.(kv.RevisionKeeper)
 	if h.last, h.compacted, err = h.revisions(ctx); err != nil {
 		return nil, err
 	}

@@ -57,18 +57,29 @@ func (h *Hub) pollOnce() (more bool, err error) {
 	h.mu.Unlock()
 	var cur, compacted, through int64
 	var rows []kv.Event
-	err = h.be.Read(ctx, func(tx kv.ReadTxn) error {
-		if cur, compacted, err = tx.Revisions(ctx); err != nil || cur <= after || idle {
-			through = max(cur, after)
-			return err
+	known := false
+	if idle && h.keeper != nil {
+		// No watcher to read rows for: the revisions alone, from memory
+		// where the backend keeps them (a poll follows every commit).
+		if cur, compacted, known, err = h.keeper.KnownRevisions(ctx); err != nil {
+			return false, err
 		}
-		// through is where the batch stopped: cur, or the last revision
-		// read when it was cut at a revision boundary.
-		rows, through, err = tx.Events(ctx, after, cur, h.cfg.BatchRows, true)
-		return err
-	})
-	if err != nil {
-		return false, err
+		through = max(cur, after)
+	}
+	if !known {
+		err = h.be.Read(ctx, func(tx kv.ReadTxn) error {
+			if cur, compacted, err = tx.Revisions(ctx); err != nil || cur <= after || idle {
+				through = max(cur, after)
+				return err
+			}
+			// through is where the batch stopped: cur, or the last
+			// revision read when it was cut at a revision boundary.
+			rows, through, err = tx.Events(ctx, after, cur, h.cfg.BatchRows, true)
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
 	}
 	if idle && through > after {
 		// No row was read: move past them, or, if a watcher came live

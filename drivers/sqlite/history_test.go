@@ -133,3 +133,56 @@ func TestHistoryPrunedUnderOldSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKnownRevisionsFollowCommits: the revisions an owner reports from
+// memory (for the watch poller) are those a Read sees, after writes, a
+// compaction and a restart; a store that shares its file reports none.
+func TestKnownRevisionsFollowCommits(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "state.db")
+	st, err := sqlite.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(st *sqlstore.Store, when string) {
+		t.Helper()
+		var cur, comp int64
+		if err := st.Read(ctx, func(tx kv.ReadTxn) (err error) {
+			cur, comp, err = tx.Revisions(ctx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		kcur, kcomp, ok, err := st.KnownRevisions(ctx)
+		if err != nil || !ok || kcur != cur || kcomp != comp {
+			t.Fatalf("%s: known revisions %d, %d (ok %v, %v); a read sees %d, %d", when, kcur, kcomp, ok, err, cur, comp)
+		}
+	}
+	check(st, "fresh")
+	for rev := int64(2); rev <= 4; rev++ {
+		if err := writeRev(st, rev, putChange("k", rev, rev-1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(st, "after three writes")
+	if err := st.Write(ctx, func(tx kv.WriteTxn) error { return tx.SetCompacted(ctx, 3) }); err != nil {
+		t.Fatal(err)
+	}
+	check(st, "after compacting")
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = sqlite.Open(ctx, dsn, nil); err != nil {
+		t.Fatal(err)
+	}
+	check(st, "after a restart")
+	st.Close()
+	shared, err := sqlite.OpenWith(ctx, dsn, nil, sqlite.Options{Shared: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Close()
+	if _, _, ok, err := shared.KnownRevisions(ctx); ok || err != nil {
+		t.Fatalf("a shared store: ok %v, %v; want not ok", ok, err)
+	}
+}

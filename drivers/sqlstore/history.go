@@ -124,13 +124,15 @@ func (h *history) add(rows []logRow, names []string) []string {
 	return names
 }
 
-// commit marks every row up to rev as committed, with compactRev the
-// compact revision then.
-func (h *history) commit(rev, compactRev int64) {
+// commit marks every row up to rev as committed, and compacted as the
+// compact revision then if the transaction knew it.
+func (h *history) commit(rev, compacted int64, compactedKnown bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.committed = max(h.committed, rev)
-	h.compactRev = max(h.compactRev, compactRev)
+	if compactedKnown {
+		h.compactRev = max(h.compactRev, compacted)
+	}
 }
 
 // rollback takes out the rows of a transaction that rolled back, given the
@@ -174,6 +176,14 @@ func (t *txn) latestRev(ctx context.Context) (int64, error) {
 		}
 	}
 	return t.readRev, nil
+}
+
+// revisions returns the last committed revision and the compact revision
+// as of it.
+func (h *history) revisions() (committed, compacted int64) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.committed, h.compactRev
 }
 
 // committedRev is the revision of the last committed write transaction.

@@ -8,7 +8,26 @@ import (
 	"github.com/strata-db/strata/pkg/kv"
 )
 
-var _ kv.PointReader = (*Store)(nil)
+var (
+	_ kv.PointReader    = (*Store)(nil)
+	_ kv.RevisionKeeper = (*Store)(nil)
+)
+
+// KnownRevisions reports the committed and compact revisions a store that
+// owns its database keeps in memory (see history), once every commit up to
+// them is durable; ok is false for any other store.
+func (s *Store) KnownRevisions(context.Context) (current, compacted int64, ok bool, err error) {
+	if s.hist == nil {
+		return 0, 0, false, nil
+	}
+	current, compacted = s.hist.revisions()
+	if s.gate != nil {
+		if err := s.gate.waitIssued(); err != nil {
+			return 0, 0, false, err
+		}
+	}
+	return current, compacted, true, nil
+}
 
 // ReadLatest reads one key's latest value and the revisions in a single
 // statement on the reader pool: no BEGIN, no COMMIT.

@@ -234,11 +234,8 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 	})
 	if s.hist != nil && t != nil && t.wb != nil {
 		if err == nil {
-			var rev, compacted int64
-			if b := t.wb; b.revsKnown {
-				rev, compacted = b.rev, b.compacted
-			}
-			s.hist.commit(max(rev, t.wb.histRev), compacted)
+			b := t.wb
+			s.hist.commit(max(b.rev, b.histRev), b.compacted, b.revsKnown || b.compactSet)
 		} else {
 			s.hist.rollback(t.wb.histNames)
 		}

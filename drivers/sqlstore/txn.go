@@ -291,8 +291,9 @@ func (t *txn) SetRevision(ctx context.Context, rev int64) error {
 }
 
 func (t *txn) SetCompacted(ctx context.Context, rev int64) error {
-	if t.wb != nil {
-		t.wb.compacted = rev
+	if t.write {
+		b := t.buf()
+		b.compacted, b.compactSet = rev, true
 	}
 	return t.setMeta(ctx, "compact_revision", rev)
 }

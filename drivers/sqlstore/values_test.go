@@ -57,7 +57,7 @@ func checkBytes(t *testing.T, h *history) {
 func TestValueCacheFollowsNewestRow(t *testing.T) {
 	h := newTestHistory(1 << 20)
 	h.add([]logRow{put(2, "a", "a2"), put(3, "b", "b3")}, nil)
-	h.commit(3, 0)
+	h.commit(3, 0, false)
 	if v, ok := valueOf(h, "a"); !ok || v != "a2" {
 		t.Fatalf("a: %q %v, want a2", v, ok)
 	}
@@ -107,7 +107,7 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 		t.Fatal("a deleted, still cached")
 	}
 	h.add([]logRow{put(7, "c", "c7")}, nil)
-	h.commit(7, 0)
+	h.commit(7, 0, false)
 	h.prune(7)
 	if _, ok := h.tree.Get(&keyRows{name: "a"}); ok {
 		t.Fatal("a's tombstone below the compact revision was not pruned")

@@ -125,6 +125,9 @@ type writeBuf struct {
 	// revision as the transaction has read or set them.
 	revsKnown      bool
 	rev, compacted int64
+	// compactSet: the transaction set the compact revision (compacted),
+	// whether or not it read the revisions.
+	compactSet bool
 	// histNames are the keys of the rows this transaction added to the
 	// store's history, in order (taken out again if it rolls back).
 	histNames []string

@@ -82,6 +82,16 @@ type PointReader interface {
 	ReadLatest(ctx context.Context, key []byte) (kv *KeyValue, current, compacted int64, err error)
 }
 
+// RevisionKeeper is the optional capability of knowing the current and
+// compact revisions without reading the database, as a backend that is the
+// only writer of its database can (a SQLite store that owns its file). ok
+// is false when it cannot; the caller then reads them in a Read
+// transaction. It returns once every commit up to current is durable, as a
+// Read does.
+type RevisionKeeper interface {
+	KnownRevisions(ctx context.Context) (current, compacted int64, ok bool, err error)
+}
+
 // Notifier is the optional capability of a backend shared by several
 // processes: it signals when another process may have committed, so the
 // watch poller reads the log at once instead of waiting for its next tick.
