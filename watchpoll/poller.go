@@ -60,10 +60,13 @@ func (h *Hub) pollOnce() (more bool, err error) {
 	known := false
 	if idle && h.keeper != nil {
 		// No watcher to read rows for: the revisions alone, from memory
-		// where the backend keeps them (a poll follows every commit).
+		// where the backend keeps them (a poll follows every local
+		// commit). If they tell nothing new, the database may know more
+		// (another process's commits): read it.
 		if cur, compacted, known, err = h.keeper.KnownRevisions(ctx); err != nil {
 			return false, err
 		}
+		known = known && cur > after
 		through = max(cur, after)
 	}
 	if !known {

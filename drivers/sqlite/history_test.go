@@ -136,7 +136,8 @@ func TestHistoryPrunedUnderOldSnapshot(t *testing.T) {
 
 // TestKnownRevisionsFollowCommits: the revisions an owner reports from
 // memory (for the watch poller) are those a Read sees, after writes, a
-// compaction and a restart; a store that shares its file reports none.
+// compaction and a restart; a store that shares its file reports none
+// until it commits, then those of its commit.
 func TestKnownRevisionsFollowCommits(t *testing.T) {
 	ctx := context.Background()
 	dsn := "sqlite://" + filepath.Join(t.TempDir(), "state.db")
@@ -185,4 +186,18 @@ func TestKnownRevisionsFollowCommits(t *testing.T) {
 	if _, _, ok, err := shared.KnownRevisions(ctx); ok || err != nil {
 		t.Fatalf("a shared store: ok %v, %v; want not ok", ok, err)
 	}
+	// Through mvcc, as every write transaction does: read, then write.
+	if err := shared.Write(ctx, func(tx kv.WriteTxn) error {
+		cur, _, err := tx.Revisions(ctx)
+		if err != nil {
+			return err
+		}
+		if err := tx.Append(ctx, cur+1, []kv.Change{putChange("k", cur+1, 4)}); err != nil {
+			return err
+		}
+		return tx.SetRevision(ctx, cur+1)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check(shared, "a shared store after its commit")
 }

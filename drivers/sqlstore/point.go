@@ -15,10 +15,13 @@ var (
 
 // KnownRevisions reports the committed and compact revisions a store that
 // owns its database keeps in memory (see history), once every commit up to
-// them is durable; ok is false for any other store.
+// them is durable; any other store reports those of its own last commit
+// (lastCommit), if it has made one.
 func (s *Store) KnownRevisions(context.Context) (current, compacted int64, ok bool, err error) {
 	if s.hist == nil {
-		return 0, 0, false, nil
+		s.lastMu.Lock()
+		defer s.lastMu.Unlock()
+		return s.lastRev, s.lastCompacted, s.lastRev > 0, nil
 	}
 	current, compacted = s.hist.revisions()
 	if s.gate != nil {

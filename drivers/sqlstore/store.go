@@ -72,6 +72,11 @@ type Store struct {
 	kept   *writeBuf
 	// hist is the in-memory index of the log of an exclusive store, or nil.
 	hist *history
+	// lastRev and lastCompacted are the revisions of a store without a
+	// history as its last committed write transaction read or set them
+	// (0: none yet), guarded by lastMu (KnownRevisions).
+	lastMu                 sync.Mutex
+	lastRev, lastCompacted int64
 }
 
 var (
@@ -239,6 +244,13 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 		} else {
 			s.hist.rollback(t.wb.histNames)
 		}
+	}
+	if err == nil && s.hist == nil && done != nil && done.revsKnown {
+		s.lastMu.Lock()
+		if done.rev >= s.lastRev {
+			s.lastRev, s.lastCompacted = done.rev, done.compacted
+		}
+		s.lastMu.Unlock()
 	}
 	if err == nil && s.exclusive {
 		// Committed: its revisions hold. A failed transaction may have

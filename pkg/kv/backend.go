@@ -83,11 +83,12 @@ type PointReader interface {
 }
 
 // RevisionKeeper is the optional capability of knowing the current and
-// compact revisions without reading the database, as a backend that is the
-// only writer of its database can (a SQLite store that owns its file). ok
-// is false when it cannot; the caller then reads them in a Read
-// transaction. It returns once every commit up to current is durable, as a
-// Read does.
+// compact revisions without reading the database: exactly, for a backend
+// that is the only writer of its database (a SQLite store that owns its
+// file); for a shared database, those of this process's last commit, which
+// other processes' commits may have passed. ok is false when it knows
+// nothing; the caller then reads them in a Read transaction. It returns
+// once every commit up to current is durable, as a Read does.
 type RevisionKeeper interface {
 	KnownRevisions(ctx context.Context) (current, compacted int64, ok bool, err error)
 }
