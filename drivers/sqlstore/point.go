@@ -16,7 +16,7 @@ var (
 // KnownRevisions reports the committed and compact revisions a store that
 // owns its database keeps in memory (see history), once every commit up to
 // them is durable; any other store reports those of its own last commit
-// (lastCommit), if it has made one.
+// (lastRev, lastCompacted), if it has made one.
 func (s *Store) KnownRevisions(context.Context) (current, compacted int64, ok bool, err error) {
 	if s.hist == nil {
 		s.lastMu.Lock()
