@@ -13,7 +13,8 @@ const valueCacheBytes = 96 << 20
 //
 // A value enters when a write transaction flushes its row (history.add) or
 // when a read had to read the row from the log (fill), and leaves when its
-// key is written again, its row rolls back or is pruned. It is used only
+// key is written again or deleted, or its row rolls back (pruning keeps
+// every newest row that is not a tombstone). It is used only
 // for that row (keyRows.cached): a read at an older revision, or one that
 // does not see the newest row yet, reads the log. The cache lives under the
 // history's lock.
@@ -24,7 +25,7 @@ type valueCache struct {
 }
 
 // cachedValue is the value and metadata of a key's newest row (the last of
-// keyRows.rows, whose revision it has), when ok: the value is shared with
+// keyRows.rows, which gives its revision), when ok: the value is shared with
 // the request that wrote it (or the read that read it), never changed.
 // Kept inline in keyRows rather than as a kv.KeyValue: with 200k keys that
 // saved 10 MiB of the live heap.
