@@ -186,26 +186,14 @@ func (h *history) revisions() (committed, compacted int64) {
 	return h.committed, h.compactRev
 }
 
-// committedRev is the revision of the last committed write transaction.
-func (h *history) committedRev() int64 {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.committed
-}
-
 // latestCommitted returns the last committed revision and name's row live
 // at it, if any, with its value if the cache holds it and then the compact
 // revision.
 func (h *history) latestCommitted(name []byte) (rev int64, row rowRef, ok bool, v *kv.KeyValue, compacted int64) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	rev = h.committed
-	if k, found := h.tree.Get(&keyRows{name: string(name)}); found {
-		if row, ok = k.liveAt(rev); ok {
-			v = k.cached(row)
-		}
-	}
-	return rev, row, ok, v, h.compactRev
+	row, v, ok = h.liveLocked(name, h.committed)
+	return h.committed, row, ok, v, h.compactRev
 }
 
 // live returns name's row live at rev, if any, with its value if the
@@ -213,6 +201,11 @@ func (h *history) latestCommitted(name []byte) (rev int64, row rowRef, ok bool, 
 func (h *history) live(name []byte, rev int64) (row rowRef, v *kv.KeyValue, ok bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
+	return h.liveLocked(name, rev)
+}
+
+// liveLocked is live with h.mu held.
+func (h *history) liveLocked(name []byte, rev int64) (row rowRef, v *kv.KeyValue, ok bool) {
 	k, found := h.tree.Get(&keyRows{name: string(name)})
 	if !found {
 		return rowRef{}, nil, false
@@ -221,6 +214,23 @@ func (h *history) live(name []byte, rev int64) (row rowRef, v *kv.KeyValue, ok b
 		v = k.cached(row)
 	}
 	return row, v, ok
+}
+
+// liveRows reports, for each of rows (of the keys names), whether it is
+// its key's row live at rev, under one hold of the lock.
+func (h *history) liveRows(names [][]byte, rows []rowRef, rev int64) []bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]bool, len(rows))
+	for i, r := range rows {
+		k, found := h.tree.Get(&keyRows{name: string(names[i])})
+		if !found {
+			continue
+		}
+		live, ok := k.liveAt(rev)
+		out[i] = ok && live == r
+	}
+	return out
 }
 
 // liveAt returns the row of k live at rev: its newest at or below rev,

@@ -37,7 +37,7 @@ type Config struct {
 	// keeps the index of the log by key and the latest values in memory
 	// (see history) and reads through them, so its database needs neither
 	// an index on strata_log's names nor strata_kv; a write transaction
-	// starts from the revisions the previous one left (carryRevisions).
+	// takes the revisions from it too (txn.Revisions).
 	Exclusive bool
 	//
 	// AfterMigrate, if set, runs once the schema is migrated and before
@@ -66,10 +66,10 @@ type Store struct {
 	// beforeWrite is Config.BeforeWrite.
 	beforeWrite func(ctx context.Context) error
 	exclusive   bool
-	// keptMu serializes the write transactions of an exclusive store and
-	// guards kept, what the last committed one left (carryRevisions).
-	keptMu sync.Mutex
-	kept   *writeBuf
+	// writeMu serializes the write transactions of an exclusive store
+	// through their commit or rollback in the history: a rollback takes
+	// out the last rows of its keys, which must be its own.
+	writeMu sync.Mutex
 	// hist is the in-memory index of the log of an exclusive store, or nil.
 	hist *history
 	// lastRev and lastCompacted are the revisions of a store without a
@@ -219,23 +219,17 @@ func (s *Store) Write(ctx context.Context, fn func(kv.WriteTxn) error) error {
 // WriteAsync is Write returning once the commit is visible; wait returns
 // once it is durable. Without a sync gate the commit is durable already.
 func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wait func() error, err error) {
-	var carried, done *writeBuf
 	var t *txn
 	if s.exclusive {
-		s.keptMu.Lock()
-		defer s.keptMu.Unlock()
-		carried, s.kept = s.kept, nil
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
 	}
 	wait, err = s.writeTx(ctx, func(tx *sql.Tx) error {
-		t = &txn{s: s, tx: tx, write: true, wb: carried}
+		t = &txn{s: s, tx: tx, write: true}
 		if err := fn(t); err != nil {
 			return err
 		}
-		if err := t.flush(ctx); err != nil {
-			return err
-		}
-		done = t.wb
-		return nil
+		return t.flush(ctx)
 	})
 	if s.hist != nil && t != nil && t.wb != nil {
 		if err == nil {
@@ -245,17 +239,12 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 			s.hist.rollback(t.wb.histNames)
 		}
 	}
-	if err == nil && s.hist == nil && done != nil && done.revsKnown {
+	if err == nil && s.hist == nil && t.wb != nil && t.wb.revsKnown {
 		s.lastMu.Lock()
-		if done.rev >= s.lastRev {
-			s.lastRev, s.lastCompacted = done.rev, done.compacted
+		if t.wb.rev >= s.lastRev {
+			s.lastRev, s.lastCompacted = t.wb.rev, t.wb.compacted
 		}
 		s.lastMu.Unlock()
-	}
-	if err == nil && s.exclusive {
-		// Committed: its revisions hold. A failed transaction may have
-		// changed carried before rolling back, so it is dropped.
-		s.kept = done.carryRevisions()
 	}
 	return wait, err
 }

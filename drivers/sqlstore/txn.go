@@ -30,16 +30,22 @@ var _ kv.WriteTxn = (*txn)(nil)
 
 func (t *txn) Revisions(ctx context.Context) (current, compacted int64, err error) {
 	if t.write && t.wb != nil && t.wb.revsKnown {
-		// Carried from the previous transaction of an exclusive store.
 		return t.wb.rev, t.wb.compacted, nil
 	}
-	current, compacted, err = t.readRevisions(ctx)
+	if t.write && t.s.hist != nil {
+		// The only writer: the history marks them at every commit, and a
+		// transaction that rolls back leaves them as they were.
+		current, compacted = t.s.hist.revisions()
+	} else {
+		current, compacted, err = t.readRevisions(ctx)
+	}
 	if err == nil && !t.write && t.s.hist != nil {
 		// A commit is visible in SQL a moment before the history marks it
 		// committed; a read stays at what the history has, so that no read
 		// sees a revision a later read does not (the writer marks it
 		// before it acknowledges the write).
-		current = min(current, t.s.hist.committedRev())
+		committed, _ := t.s.hist.revisions()
+		current = min(current, committed)
 		t.readRev = current
 	}
 	if err == nil && t.write {
@@ -251,19 +257,24 @@ func (t *txn) leaseKeysAt(ctx context.Context, id int64) ([][]byte, error) {
 		return nil, fmt.Errorf("sqlstore: lease keys: %w", err)
 	}
 	defer rows.Close()
-	var out [][]byte
+	var keys [][]byte
+	var refs []rowRef
 	for rows.Next() {
 		var k []byte
 		var r rowRef
 		if err := rows.Scan(&k, &r.rev, &r.sub); err != nil {
 			return nil, err
 		}
-		if live, _, ok := t.s.hist.live(k, rev); ok && live.rev == r.rev && live.sub == r.sub {
-			out = append(out, k)
-		}
+		keys, refs = append(keys, k), append(refs, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	var out [][]byte
+	for i, live := range t.s.hist.liveRows(keys, refs, rev) {
+		if live {
+			out = append(out, keys[i])
+		}
 	}
 	slices.SortFunc(out, bytes.Compare)
 	return out, nil

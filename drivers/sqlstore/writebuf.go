@@ -23,10 +23,9 @@ import (
 //     the buffer first, so SQL sees the transaction's own writes.
 //   - The buffer is flushed before COMMIT.
 //
-// On a store that owns its database (Config.Exclusive: SQLite), the store's
-// revisions are carried from one committed write transaction into the
-// next, and the keys come from the history and its value cache: a Put or
-// a compare on mod_revision then reads no SQL at all (see carryRevisions).
+// On a store that owns its database (Config.Exclusive: SQLite), the
+// revisions and the keys come from the history and its value cache: a Put
+// or a compare on mod_revision then reads no SQL at all.
 
 // bulkMaxRows is the largest number of rows of one multi-row statement;
 // statements for every power of two up to it are prepared at open.
@@ -159,16 +158,6 @@ func (t *txn) cached(key []byte) (kv *kv.KeyValue, ok bool) {
 	}
 	// A copy: the caller may change its fields (keys_only drops the value).
 	return shallowCopy(k.kv), true
-}
-
-// carryRevisions returns what a committed transaction of an exclusive
-// store leaves for the next one: the store's revisions, which no other
-// process changes. Its keys are in the history, which the next one reads.
-func (b *writeBuf) carryRevisions() *writeBuf {
-	if b == nil || !b.revsKnown {
-		return nil
-	}
-	return &writeBuf{keys: map[string]*bufKey{}, revsKnown: true, rev: b.rev, compacted: b.compacted}
 }
 
 // shallowCopy copies v's fields; the byte slices are shared, never changed.
