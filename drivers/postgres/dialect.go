@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/strata-db/strata/drivers/sqlstore"
 	"github.com/strata-db/strata/migrations"
@@ -114,4 +116,56 @@ func (Dialect) BeginRead(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
 // the commits of every writer that held the lock before.
 func (Dialect) BeginWrite(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
 	return db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+}
+
+var _ sqlstore.Pipeliner = Dialect{}
+
+// BeginWriteSQL begins a READ COMMITTED transaction, as BeginWrite.
+func (Dialect) BeginWriteSQL() string { return "BEGIN ISOLATION LEVEL READ COMMITTED" }
+
+// Pipeline sends stmts as one pgx batch: PostgreSQL's pipeline mode, one
+// round trip for all of them (and one more the first time a statement is
+// seen on the connection, to prepare it).
+func (Dialect) Pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.PipeStmt) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("postgres: pipeline on a %T connection", dc)
+		}
+		b := &pgx.Batch{}
+		for _, st := range stmts {
+			b.Queue(st.Query, st.Args...)
+		}
+		br := c.Conn().SendBatch(ctx, b)
+		err := readBatch(br, stmts)
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+// readBatch reads the results of stmts in order, up to the first failure.
+func readBatch(br pgx.BatchResults, stmts []sqlstore.PipeStmt) error {
+	for _, st := range stmts {
+		if st.Scan == nil {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+			continue
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		err = st.Scan(rows)
+		rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

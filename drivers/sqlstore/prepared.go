@@ -74,6 +74,9 @@ func (c *stmtCache) close() {
 // and reused (a write transaction runs the same few statements for every
 // operation of its batch); the handles close with the transaction.
 func (t *txn) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.tx == nil {
+		return nil // a pipelined transaction: its driver caches statements
+	}
 	if st, ok := t.stmts[query]; ok {
 		return st
 	}
@@ -93,7 +96,16 @@ func (t *txn) stmt(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// query, exec and queryRow run a statement in the transaction: a pipelined
+// transaction's on its connection, after the statements it queued (see
+// txn.later).
 func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t.pipe != nil {
+		if err := t.send(ctx); err != nil {
+			return nil, err
+		}
+		return t.pipe.conn.QueryContext(ctx, query, args...)
+	}
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -101,13 +113,33 @@ func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (t *txn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.pipe != nil {
+		if err := t.send(ctx); err != nil {
+			return nil, err
+		}
+		return t.pipe.conn.ExecContext(ctx, query, args...)
+	}
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
-func (t *txn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+// row is a *sql.Row, or the failure to send a pipelined transaction's
+// queued statements before it.
+type row interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+func (t *txn) queryRow(ctx context.Context, query string, args ...any) row {
+	if t.pipe != nil {
+		if err := t.send(ctx); err != nil {
+			return errRow{err}
+		}
+		return t.pipe.conn.QueryRowContext(ctx, query, args...)
+	}
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

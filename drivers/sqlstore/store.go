@@ -77,6 +77,9 @@ type Store struct {
 	// (0: none yet), guarded by lastMu (KnownRevisions).
 	lastMu                 sync.Mutex
 	lastRev, lastCompacted int64
+	// pipe is the dialect when it pipelines (see Pipeliner), for a store
+	// whose commits are durable by themselves and that keeps no history.
+	pipe Pipeliner
 }
 
 var (
@@ -100,6 +103,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose, beforeWrite: cfg.BeforeWrite, exclusive: cfg.Exclusive}
 	if cfg.Sync != nil {
 		s.gate = newSyncGate(cfg.Sync)
+	}
+	if p, ok := cfg.Dialect.(Pipeliner); ok && cfg.Sync == nil && cfg.BeforeWrite == nil && !cfg.Exclusive {
+		s.pipe = p
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
@@ -224,13 +230,18 @@ func (s *Store) WriteAsync(ctx context.Context, fn func(kv.WriteTxn) error) (wai
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
 	}
-	wait, err = s.writeTx(ctx, func(tx *sql.Tx) error {
-		t = &txn{s: s, tx: tx, write: true}
-		if err := fn(t); err != nil {
-			return err
-		}
-		return t.flush(ctx)
-	})
+	if s.pipe != nil {
+		t, err = s.writePipelined(ctx, s.pipe, fn)
+		wait = noWait
+	} else {
+		wait, err = s.writeTx(ctx, func(tx *sql.Tx) error {
+			t = &txn{s: s, tx: tx, write: true}
+			if err := fn(t); err != nil {
+				return err
+			}
+			return t.flush(ctx)
+		})
+	}
 	if s.hist != nil && t != nil && t.wb != nil {
 		if err == nil {
 			b := t.wb

@@ -24,6 +24,12 @@ type txn struct {
 	// readRev, in a read transaction of a store with a history, is the
 	// revision its reads of the latest values read at (Revisions).
 	readRev int64
+	// pipe, if set, runs the transaction's statements on a connection of
+	// its own, in pipelines (see Pipeliner); tx is then nil.
+	pipe *pipeTx
+	// want are keys Prefetch was given before the revision lock was taken,
+	// to be read once it is.
+	want [][]byte
 }
 
 var _ kv.WriteTxn = (*txn)(nil)
@@ -55,7 +61,34 @@ func (t *txn) Revisions(ctx context.Context) (current, compacted int64, err erro
 	return current, compacted, err
 }
 
+// readRevisions reads the revisions; in a write transaction it first locks
+// the revision row, and then reads the keys Prefetch was given.
 func (t *txn) readRevisions(ctx context.Context) (current, compacted int64, err error) {
+	scan := func(rows Rows) error {
+		for rows.Next() {
+			var name string
+			var v int64
+			if err := rows.Scan(&name, &v); err != nil {
+				return err
+			}
+			switch name {
+			case "revision":
+				current = v
+			case "compact_revision":
+				compacted = v
+			}
+		}
+		return rows.Err()
+	}
+	if t.pipe != nil {
+		// One round trip: BEGIN, the lock, the revisions, the keys.
+		stmts := []PipeStmt{{Query: t.s.q.lockRevision}, {Query: t.s.q.revisions, Scan: scan}}
+		stmts = append(stmts, t.prefetchStmts()...)
+		if err := t.send(ctx, stmts...); err != nil {
+			return 0, 0, fmt.Errorf("sqlstore: read revisions: %w", err)
+		}
+		return current, compacted, nil
+	}
 	if t.write {
 		// The first statement of a write transaction locks the revision row:
 		// writers queue here, so commit order equals revision order.
@@ -67,21 +100,17 @@ func (t *txn) readRevisions(ctx context.Context) (current, compacted int64, err 
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlstore: read revisions: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		var v int64
-		if err := rows.Scan(&name, &v); err != nil {
+	err = scan(rows)
+	rows.Close()
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlstore: read revisions: %w", err)
+	}
+	if t.write {
+		if err := t.loadWanted(ctx); err != nil {
 			return 0, 0, err
 		}
-		switch name {
-		case "revision":
-			current = v
-		case "compact_revision":
-			compacted = v
-		}
 	}
-	return current, compacted, rows.Err()
+	return current, compacted, nil
 }
 
 func sqlLimit(limit int64) int64 {
@@ -133,6 +162,10 @@ func (t *txn) Range(ctx context.Context, r kv.Range, rev, limit int64, keysOnly 
 
 func scanKVs(rows *sql.Rows) ([]*kv.KeyValue, error) {
 	defer rows.Close()
+	return scanKVRows(rows)
+}
+
+func scanKVRows(rows Rows) ([]*kv.KeyValue, error) {
 	var out []*kv.KeyValue
 	for rows.Next() {
 		v := &kv.KeyValue{}
@@ -288,7 +321,7 @@ func (t *txn) Append(ctx context.Context, rev int64, changes []kv.Change) error 
 }
 
 func (t *txn) setMeta(ctx context.Context, name string, v int64) error {
-	if _, err := t.exec(ctx, t.s.q.setMeta, v, name); err != nil {
+	if err := t.later(ctx, t.s.q.setMeta, v, name); err != nil {
 		return fmt.Errorf("sqlstore: set %s: %w", name, err)
 	}
 	return nil

@@ -177,46 +177,83 @@ func (t *txn) remember(key []byte, v *kv.KeyValue) {
 
 // Prefetch reads the latest values of keys not known yet, in as few
 // statements as the sizes allow, so the operations of a batch find them in
-// the buffer.
+// the buffer. On a store without a history, keys given before the revision
+// lock is taken are read once it is (readRevisions), in the same round
+// trip when the transaction is pipelined.
 func (t *txn) Prefetch(ctx context.Context, keys [][]byte) error {
 	if !t.write {
 		return nil
 	}
-	var want [][]byte
+	if t.s.hist != nil {
+		return t.prefetchFromLog(ctx, t.unknown(keys))
+	}
+	t.want = append(t.want, keys...)
+	if t.wb == nil || !t.wb.revsKnown {
+		return nil
+	}
+	return t.loadWanted(ctx)
+}
+
+// unknown returns keys the transaction does not know yet, once each.
+func (t *txn) unknown(keys [][]byte) [][]byte {
+	var out [][]byte
 	seen := map[string]bool{}
 	for _, k := range keys {
 		if _, ok := t.cached(k); ok || seen[string(k)] {
 			continue
 		}
 		seen[string(k)] = true
-		want = append(want, k)
+		out = append(out, k)
 	}
-	if t.s.hist != nil {
-		return t.prefetchFromLog(ctx, want)
+	return out
+}
+
+// loadWanted reads the keys Prefetch was given.
+func (t *txn) loadWanted(ctx context.Context) error {
+	for _, st := range t.prefetchStmts() {
+		rows, err := t.query(ctx, st.Query, st.Args...)
+		if err != nil {
+			return fmt.Errorf("sqlstore: prefetch: %w", err)
+		}
+		err = st.Scan(rows)
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("sqlstore: prefetch: %w", err)
+		}
 	}
+	return nil
+}
+
+// prefetchStmts takes the keys Prefetch was given that the transaction
+// does not know yet, and returns the statements that read them into the
+// buffer.
+func (t *txn) prefetchStmts() []PipeStmt {
+	want := t.unknown(t.want)
+	t.want = nil
+	var stmts []PipeStmt
 	for len(want) > 0 {
 		n := chunk(len(want))
 		args := make([]any, n)
 		for i, k := range want[:n] {
 			args[i] = k
 		}
-		rows, err := t.query(ctx, t.s.bulk.getKeys[sizeIndex(n)], args...)
-		if err != nil {
-			return fmt.Errorf("sqlstore: prefetch: %w", err)
-		}
-		found, err := scanKVs(rows)
-		if err != nil {
-			return err
-		}
-		for _, k := range want[:n] {
-			t.remember(k, nil)
-		}
-		for _, v := range found {
-			t.remember(v.Key, v)
-		}
+		keys := want[:n]
+		stmts = append(stmts, PipeStmt{Query: t.s.bulk.getKeys[sizeIndex(n)], Args: args, Scan: func(rows Rows) error {
+			found, err := scanKVRows(rows)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				t.remember(k, nil)
+			}
+			for _, v := range found {
+				t.remember(v.Key, v)
+			}
+			return nil
+		}})
 		want = want[n:]
 	}
-	return nil
+	return stmts
 }
 
 // prefetchFromLog is Prefetch through the history: the latest rows of the
@@ -362,7 +399,7 @@ func (t *txn) flushLog(ctx context.Context, rows []logRow) error {
 			}
 			args = append(args, r.rev, r.c.Sub, r.c.KV.Key, value, r.c.KV.CreateRevision, r.c.KV.Version, r.c.KV.Lease, deleted, r.c.PrevRevision)
 		}
-		if _, err := t.exec(ctx, t.s.bulk.insertLog[sizeIndex(n)], args...); err != nil {
+		if err := t.later(ctx, t.s.bulk.insertLog[sizeIndex(n)], args...); err != nil {
 			return fmt.Errorf("sqlstore: append log: %w", err)
 		}
 		rows = rows[n:]
@@ -381,7 +418,7 @@ func (t *txn) flushKV(ctx context.Context, stmts []string, kvs []*kv.KeyValue) e
 			}
 			args = append(args, v.Key, value, v.CreateRevision, v.ModRevision, v.Version, v.Lease)
 		}
-		if _, err := t.exec(ctx, stmts[sizeIndex(n)], args...); err != nil {
+		if err := t.later(ctx, stmts[sizeIndex(n)], args...); err != nil {
 			return fmt.Errorf("sqlstore: update latest: %w", err)
 		}
 		kvs = kvs[n:]
@@ -393,7 +430,7 @@ func (t *txn) flushKV(ctx context.Context, stmts []string, kvs []*kv.KeyValue) e
 // are rarer than puts; see getKeys for why not "name IN (...)").
 func (t *txn) flushDeletes(ctx context.Context, keys [][]byte) error {
 	for _, k := range keys {
-		if _, err := t.exec(ctx, t.s.q.deleteKV, k); err != nil {
+		if err := t.later(ctx, t.s.q.deleteKV, k); err != nil {
 			return fmt.Errorf("sqlstore: delete latest: %w", err)
 		}
 	}

@@ -57,8 +57,9 @@ type WriteTxn interface {
 	// DeleteLease removes a lease.
 	DeleteLease(ctx context.Context, id int64) error
 	// Prefetch is a hint: the operations to come read the latest values of
-	// these keys. A backend may load them in one round trip. It changes
-	// nothing that reads see.
+	// these keys. A backend may load them in one round trip, at once or
+	// with the next read of the revisions (call it first, then Revisions).
+	// It changes nothing that reads see.
 	Prefetch(ctx context.Context, keys [][]byte) error
 }
 

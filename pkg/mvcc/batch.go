@@ -23,11 +23,12 @@ type Batch struct {
 // NewBatch reads the revisions tx starts from and hints the backend at the
 // keys ops will read. More operations than ops may be applied.
 func NewBatch(ctx context.Context, tx kv.WriteTxn, ops []*Op) (*Batch, error) {
-	rev, compacted, err := tx.Revisions(ctx)
-	if err != nil {
+	// Prefetch first: a backend may read the keys with the revisions.
+	if err := tx.Prefetch(ctx, prefetchKeys(ops)); err != nil {
 		return nil, err
 	}
-	if err := tx.Prefetch(ctx, prefetchKeys(ops)); err != nil {
+	rev, compacted, err := tx.Revisions(ctx)
+	if err != nil {
 		return nil, err
 	}
 	return &Batch{ctx: ctx, tx: tx, rev: rev, compacted: compacted, startRev: rev, startCompac: compacted}, nil

@@ -42,7 +42,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Operations committed together in one backend transaction.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11)}),
 		sql: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "strata_sql_duration_seconds",
-			Help:    "Time of each backend call (about one SQL statement), by kind.",
+			Help:    "Time of each backend call, by kind: about one SQL statement (PostgreSQL queues the writes and sends them with the commit).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}, []string{"kind"}),
 	}
 	if reg == nil {
