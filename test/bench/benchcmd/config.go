@@ -1,6 +1,7 @@
 package benchcmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,6 +42,11 @@ type Config struct {
 	// Watchers and WatchRate (puts per second) shape the watch workload.
 	Watchers  int
 	WatchRate int
+	// Fresh, if set, starts new servers, one per target in the same order,
+	// for a workload that measures a server holding its own load only
+	// (mem: the memory with 100k keys, 1,000 watchers and 1,000 leases, not
+	// with what the workloads before it left). stop ends them.
+	Fresh func(ctx context.Context) (targets []Target, stop func() error, err error)
 }
 
 // Validate fills defaults and checks the configuration.

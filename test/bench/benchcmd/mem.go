@@ -21,7 +21,8 @@ const (
 
 // memLoad: the server's resident memory holding 100k keys, 1,000 watchers
 // and 1,000 leases (only for servers strata-bench started: it reads
-// /proc/PID/status).
+// /proc/PID/status). It runs on fresh servers (Config.Fresh), so that the
+// memory is that of this load, not of what earlier workloads left.
 type memLoad struct {
 	cancel context.CancelFunc
 }

@@ -56,7 +56,8 @@ type Report struct {
 
 // Run measures every workload on every target, alternating the order of
 // targets each round (A/B, B/A, ...) so drift on a shared machine hits
-// both, and prints each round to out as it finishes.
+// both, and prints each round to out as it finishes. A workload of
+// freshWorkloads runs on new servers when cfg.Fresh is set.
 func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -66,55 +67,102 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	for _, t := range cfg.Targets {
 		rep.Targets = append(rep.Targets, t.Name)
 	}
-	envs := make([]*env, len(cfg.Targets))
-	for i, t := range cfg.Targets {
-		cs, err := dial(t.Endpoint, cfg.Conns)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.Name, err)
-		}
-		defer closeAll(cs)
-		envs[i] = &env{t: t, cs: cs, cfg: &cfg}
+	envs, err := dialAll(cfg.Targets, &cfg)
+	if err != nil {
+		return nil, err
 	}
+	defer closeEnvs(envs)
 	for _, name := range cfg.Workloads {
-		failed := map[*env]string{}
-		for _, e := range envs {
-			w := workloads[name]()
-			e.state = w
-			if err := w.setup(ctx, e); err != nil {
-				// Reported as an error of each round; the run goes on.
-				failed[e] = "setup: " + err.Error()
-				fmt.Fprintf(out, "%s on %s: setup failed: %v\n", name, e.t.Name, err)
+		if !freshWorkloads[name] || cfg.Fresh == nil {
+			if err := runWorkload(ctx, name, envs, rep, out); err != nil {
+				return rep, err
 			}
+			continue
 		}
-		for r := range cfg.Rounds {
-			for i := range envs {
-				e := envs[i]
-				if r%2 == 1 {
-					e = envs[len(envs)-1-i]
-				}
-				if err := ctx.Err(); err != nil {
-					return rep, err
-				}
-				var res Result
-				if msg, bad := failed[e]; bad {
-					res = Result{Errors: 1, Note: msg}
-				} else {
-					res = e.state.(workload).round(ctx, e, cfg.Duration)
-				}
-				res.Workload, res.Target, res.Round = name, e.t.Name, r+1
-				rep.Results = append(rep.Results, res)
-				printResult(out, res)
-			}
+		ts, stop, err := cfg.Fresh(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("%s: fresh servers: %w", name, err)
 		}
-		for _, e := range envs {
-			if c, ok := e.state.(io.Closer); ok {
-				c.Close()
-			}
-			e.state = nil
+		fresh, err := dialAll(ts, &cfg)
+		if err == nil {
+			err = runWorkload(ctx, name, fresh, rep, out)
+			closeEnvs(fresh)
+		}
+		if serr := stop(); err == nil {
+			err = serr
+		}
+		if err != nil {
+			return rep, err
 		}
 	}
 	rep.Summaries = summarize(rep.Results, cfg.Workloads, rep.Targets)
 	return rep, nil
+}
+
+// freshWorkloads run on fresh servers when Config.Fresh is set.
+var freshWorkloads = map[string]bool{"mem": true}
+
+// dialAll connects to every target.
+func dialAll(targets []Target, cfg *Config) ([]*env, error) {
+	var envs []*env
+	for _, t := range targets {
+		cs, err := dial(t.Endpoint, cfg.Conns)
+		if err != nil {
+			closeEnvs(envs)
+			return nil, fmt.Errorf("%s: %w", t.Name, err)
+		}
+		envs = append(envs, &env{t: t, cs: cs, cfg: cfg})
+	}
+	return envs, nil
+}
+
+func closeEnvs(envs []*env) {
+	for _, e := range envs {
+		closeAll(e.cs)
+	}
+}
+
+// runWorkload runs the rounds of one workload on envs, alternating their
+// order each round, and adds the results to rep.
+func runWorkload(ctx context.Context, name string, envs []*env, rep *Report, out io.Writer) error {
+	cfg := envs[0].cfg
+	failed := map[*env]string{}
+	for _, e := range envs {
+		w := workloads[name]()
+		e.state = w
+		if err := w.setup(ctx, e); err != nil {
+			// Reported as an error of each round; the run goes on.
+			failed[e] = "setup: " + err.Error()
+			fmt.Fprintf(out, "%s on %s: setup failed: %v\n", name, e.t.Name, err)
+		}
+	}
+	for r := range cfg.Rounds {
+		for i := range envs {
+			e := envs[i]
+			if r%2 == 1 {
+				e = envs[len(envs)-1-i]
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var res Result
+			if msg, bad := failed[e]; bad {
+				res = Result{Errors: 1, Note: msg}
+			} else {
+				res = e.state.(workload).round(ctx, e, cfg.Duration)
+			}
+			res.Workload, res.Target, res.Round = name, e.t.Name, r+1
+			rep.Results = append(rep.Results, res)
+			printResult(out, res)
+		}
+	}
+	for _, e := range envs {
+		if c, ok := e.state.(io.Closer); ok {
+			c.Close()
+		}
+		e.state = nil
+	}
+	return nil
 }
 
 func dial(endpoint string, n int) ([]*clientv3.Client, error) {

@@ -95,6 +95,17 @@ func bench(args []string, stdout, stderr io.Writer) error {
 		}
 		defer st.Stop()
 		cfg.Targets = st.Targets
+		cfg.Fresh = func(ctx context.Context) ([]benchcmd.Target, func() error, error) {
+			fo := so
+			if fo.Dir != "" {
+				fo.Dir = filepath.Join(fo.Dir, "fresh")
+			}
+			fst, err := benchcmd.StartTargets(ctx, strings.Split(start, ","), fo)
+			if err != nil {
+				return nil, nil, err
+			}
+			return fst.Targets, fst.Stop, nil
+		}
 	case endpoints != "":
 		ts, err := benchcmd.ParseEndpoints(endpoints)
 		if err != nil {
