@@ -83,6 +83,12 @@ func ConnConfig(cfg Config) (*pgx.ConnConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: DSN: %w", err)
 	}
+	if _, set := cc.RuntimeParams["jit"]; !set {
+		// JIT compiling pays for long analytic queries, not for Strata's
+		// lookups: a poll of one revision's events took 30 ms with it
+		// (while the log had no statistics) and 0.2 ms without.
+		cc.RuntimeParams["jit"] = "off"
+	}
 	return cc, nil
 }
 

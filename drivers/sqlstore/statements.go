@@ -67,17 +67,7 @@ func newStatements(d Dialect) statements {
 		deleteLease:     r("DELETE FROM strata_lease WHERE id = ?"),
 		events: r(`SELECT l.revision, l.sub, l.name, l.value, l.create_revision, l.version, l.lease, l.deleted, l.prev_revision
 			FROM strata_log l WHERE l.revision > ? AND l.revision <= ? ORDER BY l.revision, l.sub LIMIT ?`),
-		// The previous value of an event is the key's value before the
-		// event's revision, as etcd reads it at revision-1. A change that
-		// follows another change of the same key in the same revision points
-		// at that revision; q steps over it to the value before.
-		eventsWithPrev: r(`SELECT l.revision, l.sub, l.name, l.value, l.create_revision, l.version, l.lease, l.deleted, l.prev_revision,
-				p.value, p.create_revision, p.version, p.lease, p.revision
-			FROM strata_log l
-			LEFT JOIN strata_log q ON q.name = l.name AND q.revision = l.revision AND l.prev_revision = l.revision AND q.deleted = 0
-			LEFT JOIN strata_log p ON p.name = l.name AND p.deleted = 0 AND p.revision < l.revision
-				AND p.revision = CASE WHEN q.revision IS NULL THEN l.prev_revision ELSE q.prev_revision END
-			WHERE l.revision > ? AND l.revision <= ? ORDER BY l.revision, l.sub LIMIT ?`),
+		eventsWithPrev:   r(eventsWithPrev(d)),
 		deleteSuperseded: r(d.DeleteSuperseded()),
 		// Tombstones below the target go; one at exactly the compact
 		// revision stays until the next compaction, so a watch from the
@@ -98,4 +88,29 @@ func newStatements(d Dialect) statements {
 			FROM strata_meta m JOIN strata_meta c ON c.name = 'compact_revision'
 			LEFT JOIN strata_kv k ON k.name = ? WHERE m.name = 'revision'`),
 	}
+}
+
+// EventsDialect is a Dialect with its own statement for the events with
+// their previous values; its columns and parameters are those of the
+// default one (eventsWithPrev).
+type EventsDialect interface {
+	EventsWithPrev() string
+}
+
+// eventsWithPrev reads the events of revisions (?, ?], at most ?, each with
+// its key's previous value. That value is the key's value before the
+// event's revision, as etcd reads it at revision-1. A change that follows
+// another change of the same key in the same revision points at that
+// revision; q steps over it to the value before.
+func eventsWithPrev(d Dialect) string {
+	if e, ok := d.(EventsDialect); ok {
+		return e.EventsWithPrev()
+	}
+	return `SELECT l.revision, l.sub, l.name, l.value, l.create_revision, l.version, l.lease, l.deleted, l.prev_revision,
+			p.value, p.create_revision, p.version, p.lease, p.revision
+		FROM strata_log l
+		LEFT JOIN strata_log q ON q.name = l.name AND q.revision = l.revision AND l.prev_revision = l.revision AND q.deleted = 0
+		LEFT JOIN strata_log p ON p.name = l.name AND p.deleted = 0 AND p.revision < l.revision
+			AND p.revision = CASE WHEN q.revision IS NULL THEN l.prev_revision ELSE q.prev_revision END
+		WHERE l.revision > ? AND l.revision <= ? ORDER BY l.revision, l.sub LIMIT ?`
 }
