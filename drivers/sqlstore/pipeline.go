@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/strata-db/strata/pkg/kv"
 )
@@ -39,6 +40,11 @@ type Rows interface {
 	Scan(dest ...any) error
 	Err() error
 }
+
+// rollbackTimeout bounds the rollback of a failed pipelined transaction (a
+// database that stopped answering fails it; the connection is then
+// dropped).
+const rollbackTimeout = 5 * time.Second
 
 // pipeTx is the state of a pipelined write transaction.
 type pipeTx struct {
@@ -101,7 +107,9 @@ func (s *Store) writePipelined(ctx context.Context, p Pipeliner, fn func(kv.Writ
 		// process's writer does not wait for it. (A connection the
 		// rollback fails on is still in a transaction; the driver drops
 		// such a connection when it is next taken from the pool.)
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		_, _ = conn.ExecContext(rctx, "ROLLBACK")
+		cancel()
 	}
 	return t, s.d.Classify(err)
 }

@@ -74,9 +74,6 @@ func (c *stmtCache) close() {
 // and reused (a write transaction runs the same few statements for every
 // operation of its batch); the handles close with the transaction.
 func (t *txn) stmt(ctx context.Context, query string) *sql.Stmt {
-	if t.tx == nil {
-		return nil // a pipelined transaction: its driver caches statements
-	}
 	if st, ok := t.stmts[query]; ok {
 		return st
 	}
