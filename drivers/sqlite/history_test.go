@@ -17,8 +17,32 @@ func putChange(key string, rev, version int64) kv.Change {
 
 // openStore opens a store that owns a fresh file.
 func openStore(t *testing.T) *sqlstore.Store {
+	st, _ := openFile(t)
+	return st
+}
+
+// openFile opens a store that owns a fresh file, and returns the file's
+// DSN, to open it again (reopen).
+func openFile(t *testing.T) (*sqlstore.Store, string) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "state.db"), nil)
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "state.db")
+	return openDSN(t, dsn), dsn
+}
+
+// reopen closes st and opens the file of dsn again, as a restart does.
+func reopen(t *testing.T, st *sqlstore.Store, dsn string) *sqlstore.Store {
+	t.Helper()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return openDSN(t, dsn)
+}
+
+// openDSN opens the store of dsn, closed when the test ends (closing a
+// store twice is harmless).
+func openDSN(t *testing.T, dsn string) *sqlstore.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), dsn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,11 +164,7 @@ func TestHistoryPrunedUnderOldSnapshot(t *testing.T) {
 // until it commits, then those of its commit.
 func TestKnownRevisionsFollowCommits(t *testing.T) {
 	ctx := context.Background()
-	dsn := "sqlite://" + filepath.Join(t.TempDir(), "state.db")
-	st, err := sqlite.Open(ctx, dsn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, dsn := openFile(t)
 	check := func(st *sqlstore.Store, when string) {
 		t.Helper()
 		var cur, comp int64
@@ -170,12 +190,7 @@ func TestKnownRevisionsFollowCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(st, "after compacting")
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if st, err = sqlite.Open(ctx, dsn, nil); err != nil {
-		t.Fatal(err)
-	}
+	st = reopen(t, st, dsn)
 	check(st, "after a restart")
 	st.Close()
 	shared, err := sqlite.OpenWith(ctx, dsn, nil, sqlite.Options{Shared: true})

@@ -256,27 +256,39 @@ func (t *txn) prefetchStmts() []PipeStmt {
 	return stmts
 }
 
-// prefetchFromLog is Prefetch through the history: the latest rows of the
-// keys, from the value cache or else by primary key.
+// prefetchFromLog is Prefetch through the history.
 func (t *txn) prefetchFromLog(ctx context.Context, keys [][]byte) error {
-	var refs []rowRef
-	var got []*kv.KeyValue
-	for _, k := range keys {
-		row, v, ok := t.s.hist.live(k, math.MaxInt64)
-		if !ok {
-			t.remember(k, nil)
-			continue
-		}
-		refs, got = append(refs, row), append(got, v)
-	}
-	kvs, err := t.rowValues(ctx, refs, got)
+	vals, err := t.liveValues(ctx, keys, math.MaxInt64)
 	if err != nil {
 		return fmt.Errorf("sqlstore: prefetch: %w", err)
 	}
-	for _, v := range kvs {
-		t.remember(v.Key, v)
+	for i, v := range vals {
+		t.remember(keys[i], v)
 	}
 	return nil
+}
+
+// liveValues returns the values of keys live at rev through the history
+// (nil for a key not live): from the value cache, the others read from the
+// log by primary key in as few statements as the sizes allow.
+func (t *txn) liveValues(ctx context.Context, keys [][]byte, rev int64) ([]*kv.KeyValue, error) {
+	out := make([]*kv.KeyValue, len(keys))
+	var refs []rowRef
+	var got []*kv.KeyValue
+	var at []int // the index in keys of each of refs
+	for i, k := range keys {
+		if row, v, ok := t.s.hist.live(k, rev); ok {
+			refs, got, at = append(refs, row), append(got, v), append(at, i)
+		}
+	}
+	kvs, err := t.rowValues(ctx, refs, got)
+	if err != nil {
+		return nil, err
+	}
+	for j, v := range kvs {
+		out[at[j]] = v
+	}
+	return out, nil
 }
 
 // chunk is the largest prepared size not above n.
@@ -470,16 +482,12 @@ func (t *txn) getLatestFromLog(ctx context.Context, key []byte) (*kv.KeyValue, e
 	if err != nil {
 		return nil, err
 	}
-	row, got, ok := t.s.hist.live(key, rev)
-	if ok && got == nil {
-		kvs, err := t.rowValues(ctx, []rowRef{row}, []*kv.KeyValue{nil})
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: get: %w", err)
-		}
-		got = kvs[0]
+	vals, err := t.liveValues(ctx, [][]byte{key}, rev)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get: %w", err)
 	}
 	if t.write {
-		t.remember(key, got)
+		t.remember(key, vals[0])
 	}
-	return got, nil
+	return vals[0], nil
 }
