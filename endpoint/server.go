@@ -16,6 +16,7 @@ import (
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
@@ -25,6 +26,7 @@ import (
 	"github.com/strata-db/strata/pkg/auth"
 	"github.com/strata-db/strata/pkg/compactor"
 	"github.com/strata-db/strata/pkg/lease"
+	"github.com/strata-db/strata/pkg/member"
 	"github.com/strata-db/strata/pkg/mvcc"
 	"github.com/strata-db/strata/pkg/server"
 	"github.com/strata-db/strata/watchpoll"
@@ -156,11 +158,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	opts = append(opts, grpc.ChainUnaryInterceptor(unary...))
 	s.grpc = grpc.NewServer(opts...)
+	self := &pb.Member{ID: idOf("member", be.identity, s.lis.Addr().String()), Name: "strata",
+		ClientURLs: []string{clientURL(s.lis, s.tls)}}
 	srv, err := server.New(server.Config{
 		ClusterID:       idOf("cluster", be.identity),
-		MemberID:        idOf("member", be.identity, s.lis.Addr().String()),
-		Name:            "strata",
-		ClientURLs:      []string{clientURL(s.lis, s.tls)},
+		MemberID:        self.ID,
 		Version:         cfg.EmulatedEtcdVersion,
 		MaxRequestBytes: cfg.MaxRequestBytes,
 		MaxTxnOps:       cfg.MaxTxnOps,
@@ -171,7 +173,8 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		QuotaBackendBytes: cfg.QuotaBackendBytes,
 		ClientCertAuth:    cfg.ClientCertAuth || cfg.TrustedCAFile != "",
 	}, server.Deps{Store: s.store, Size: be.size, Usage: be.usage, Leases: s.leases, Watch: watchHub{s.watch},
-		Hasher: s.store, Defrag: asDefrag(be.size), Snapshot: asSnapshot(be.size), Auth: s.auth})
+		Hasher: s.store, Defrag: asDefrag(be.size), Snapshot: asSnapshot(be.size), Auth: s.auth,
+		Members: member.New(be.Backend, self)})
 	if err != nil {
 		return nil, err
 	}

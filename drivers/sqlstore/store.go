@@ -55,6 +55,7 @@ type Store struct {
 	q    statements
 	lq   leaseStatements
 	aq   authStatements
+	mq   memberStatements
 	bulk bulkStatements
 	// wstmts and rstmts are the prepared statements of each pool.
 	wstmts  *stmtCache
@@ -99,7 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, errors.New("sqlstore: a Sync needs a write pool of exactly one connection")
 	}
 	s := &Store{d: cfg.Dialect, wdb: cfg.WriteDB, rdb: cfg.ReadDB, log: cfg.Logger, q: newStatements(cfg.Dialect),
-		lq: newLeaseStatements(cfg.Dialect), aq: newAuthStatements(cfg.Dialect), bulk: newBulkStatements(cfg.Dialect),
+		lq: newLeaseStatements(cfg.Dialect), aq: newAuthStatements(cfg.Dialect), mq: newMemberStatements(cfg.Dialect), bulk: newBulkStatements(cfg.Dialect),
 		wstmts: newStmtCache(), rstmts: newStmtCache(), onClose: cfg.OnClose, beforeWrite: cfg.BeforeWrite, exclusive: cfg.Exclusive}
 	if cfg.Sync != nil {
 		s.gate = newSyncGate(cfg.Sync)

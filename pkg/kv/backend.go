@@ -18,6 +18,7 @@ type Backend interface {
 // ReadTxn reads one snapshot.
 type ReadTxn interface {
 	AuthReadTxn
+	MemberReadTxn
 	// Revisions returns the current and the compact revision.
 	Revisions(ctx context.Context) (current, compacted int64, err error)
 	// Range returns the live keys of r as of revision rev, in key order, at
@@ -45,6 +46,7 @@ type ReadTxn interface {
 type WriteTxn interface {
 	ReadTxn
 	AuthWriteTxn
+	MemberWriteTxn
 	// Append writes the changes of revision rev: a log row each, and the
 	// latest-value table updated (or the key removed on delete).
 	Append(ctx context.Context, rev int64, changes []Change) error

@@ -55,25 +55,3 @@ func storageVersion(v string) string {
 	}
 	return parts[0] + "." + parts[1] + ".0"
 }
-
-// clusterService is etcd's Cluster service for a single member.
-type clusterService struct {
-	pb.UnimplementedClusterServer
-	s *Server
-}
-
-func (c *clusterService) member() *pb.Member {
-	return &pb.Member{
-		ID:         c.s.cfg.MemberID,
-		Name:       c.s.cfg.Name,
-		PeerURLs:   []string{},
-		ClientURLs: c.s.cfg.ClientURLs,
-	}
-}
-
-// MemberList answers with this member. Its header carries no revision, as
-// etcd's cluster service sends none.
-func (c *clusterService) MemberList(ctx context.Context, _ *pb.MemberListRequest) (*pb.MemberListResponse, error) {
-	h := &pb.ResponseHeader{ClusterId: c.s.cfg.ClusterID, MemberId: c.s.cfg.MemberID, RaftTerm: raftTerm}
-	return &pb.MemberListResponse{Header: h, Members: []*pb.Member{c.member()}}, nil
-}

@@ -43,9 +43,6 @@ type Sizer interface {
 type Config struct {
 	ClusterID uint64
 	MemberID  uint64
-	// Name is the member name MemberList reports.
-	Name       string
-	ClientURLs []string
 	// Version is the etcd version Status reports.
 	Version         string
 	MaxRequestBytes int
@@ -89,21 +86,24 @@ type Deps struct {
 	Snapshot Snapshotter
 	// Auth is the process's auth store (required).
 	Auth *auth.Store
+	// Members is the cluster membership (required).
+	Members Membership
 }
 
 // Server holds the services.
 type Server struct {
-	cfg    Config
-	store  Store
-	size   Sizer
-	watch  WatchHub
-	leases Lessor
-	hasher Hasher
-	defrag Defragmenter
-	snap   Snapshotter
-	auth   *auth.Store
-	ops    Operator
-	log    *slog.Logger
+	cfg     Config
+	store   Store
+	size    Sizer
+	watch   WatchHub
+	leases  Lessor
+	hasher  Hasher
+	defrag  Defragmenter
+	snap    Snapshotter
+	auth    *auth.Store
+	members Membership
+	ops     Operator
+	log     *slog.Logger
 	// alarms are the raised alarms; quota admits writes by usage.
 	alarms  *alarms
 	quota   *quota
@@ -115,11 +115,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if deps.Store == nil || deps.Auth == nil {
-		return nil, errors.New("server: a store and an auth store are required")
+	if deps.Store == nil || deps.Auth == nil || deps.Members == nil {
+		return nil, errors.New("server: a store, an auth store and a membership are required")
 	}
 	s := &Server{cfg: cfg, store: deps.Store, size: deps.Size, watch: deps.Watch, leases: deps.Leases,
-		hasher: deps.Hasher, defrag: deps.Defrag, snap: deps.Snapshot, auth: deps.Auth, ops: deps.Store, log: cfg.Logger,
+		hasher: deps.Hasher, defrag: deps.Defrag, snap: deps.Snapshot, auth: deps.Auth, members: deps.Members, ops: deps.Store, log: cfg.Logger,
 		quota: &quota{limit: cfg.QuotaBackendBytes, meter: deps.Usage}}
 	var err error
 	if s.metrics, err = newMetrics(s, cfg.Registerer); err != nil {
