@@ -47,13 +47,12 @@ var errNotEnoughStarted = status.Error(codes.Unknown, "etcdserver: re-configurat
 type Cluster struct {
 	be   kv.Backend
 	self *pb.Member
-	now  func() time.Time
 }
 
 // New returns the membership of the server described by self (its ID,
 // name, client and peer URLs) over the backend's membership store.
 func New(be kv.Backend, self *pb.Member) *Cluster {
-	return &Cluster{be: be, self: self, now: time.Now}
+	return &Cluster{be: be, self: self}
 }
 
 // view is the membership as one transaction reads it.
@@ -177,7 +176,7 @@ func (c *Cluster) Add(ctx context.Context, peerURLs []string, learner bool) (*pb
 	if err != nil {
 		return nil, nil, rpctypes.ErrGRPCMemberBadURLs
 	}
-	m := &pb.Member{ID: memberID(urls, c.now()), PeerURLs: urls, IsLearner: learner}
+	m := &pb.Member{ID: memberID(urls, time.Now()), PeerURLs: urls, IsLearner: learner}
 	members, err := c.change(ctx, func(v *view, put func(kv.StoredMember) error) error {
 		// etcd's mayAddMember (strict reconfiguration checks).
 		n, up := v.voting(0)
