@@ -17,6 +17,9 @@ type Hub struct {
 	// keeper, if the backend is one, gives the revisions an idle poll
 	// needs without a read of the database.
 	keeper kv.RevisionKeeper
+	// events, if the backend is one, gives the rows of the latest commits
+	// without a read of the database.
+	events kv.EventKeeper
 	notify <-chan struct{} // the backend's kv.Notifier channel, or nil
 	log    *slog.Logger
 	m      *metrics
@@ -70,6 +73,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		h.notify = n.Notifications()
 	}
 	h.keeper, _ = cfg.Backend.(kv.RevisionKeeper)
+	h.events, _ = cfg.Backend.(kv.EventKeeper)
 	if h.last, h.compacted, err = h.revisions(ctx); err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ type metrics struct {
 	pending      prometheus.Gauge
 	events       prometheus.Counter
 	polls        prometheus.Counter
+	memoryPolls  prometheus.Counter
 	catchUpReads prometheus.Counter
 	compacted    prometheus.Counter
 	pollRevision prometheus.Gauge
@@ -35,6 +36,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "strata_watch_events_sent_total", Help: "Events queued for watchers, live and catch-up."}),
 		polls: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_watch_polls_total", Help: "Reads of the log by the watch poller."}),
+		memoryPolls: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_watch_memory_polls_total", Help: "Polls answered from the backend's memory of its latest commits, without a read of the log."}),
 		catchUpReads: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_watch_catchup_reads_total", Help: "Reads of the log on behalf of slow watchers."}),
 		compacted: prometheus.NewCounter(prometheus.CounterOpts{
@@ -49,7 +52,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.watchers, m.slowWatchers, m.streams, m.pending, m.events,
-		m.polls, m.catchUpReads, m.compacted, m.pollRevision, m.pollDuration} {
+		m.polls, m.memoryPolls, m.catchUpReads, m.compacted, m.pollRevision, m.pollDuration} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("watchpoll: register metrics: %w", err)
 		}

@@ -69,6 +69,16 @@ func (h *Hub) pollOnce() (more bool, err error) {
 		known = known && cur > after
 		through = max(cur, after)
 	}
+	if !known && !idle && h.events != nil {
+		// The rows of the latest commits from memory, when the backend
+		// keeps them all (the only writer of its database).
+		if rows, through, cur, compacted, known, err = h.events.RecentEvents(ctx, after, h.cfg.BatchRows); err != nil {
+			return false, err
+		}
+		if known {
+			h.m.memoryPolls.Inc()
+		}
+	}
 	if !known {
 		err = h.be.Read(ctx, func(tx kv.ReadTxn) error {
 			if cur, compacted, err = tx.Revisions(ctx); err != nil || cur <= after || idle {

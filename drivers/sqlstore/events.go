@@ -8,13 +8,16 @@ import (
 	"github.com/strata-db/strata/pkg/kv"
 )
 
+// defaultEventsLimit is the rows an Events call reads when not told.
+const defaultEventsLimit = 1000
+
 // Events reads the log after a revision for the watch poller.
 func (t *txn) Events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, int64, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, 0, err
 	}
 	if limit <= 0 {
-		limit = 1000
+		limit = defaultEventsLimit
 	}
 	evs, err := t.events(ctx, after, through, limit+1, withPrev)
 	if err != nil || len(evs) <= limit {

@@ -47,6 +47,8 @@ type history struct {
 	// compacted is the revision the tree was last pruned to: a row it
 	// superseded at or below it may be gone, so a read below it fails.
 	compacted int64
+	// recent are the events of the latest revisions (recent.go).
+	recent recentEvents
 }
 
 // keyRows is one key's rows, in (revision, sub) order.
@@ -91,6 +93,7 @@ func loadHistory(ctx context.Context, t *txn) (h *history, rows int, err error) 
 	if err := res.Err(); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: load log index: %w", err)
 	}
+	h.recent.from = h.committed
 	// compacted stays 0: a compaction that a crash interrupted is finished
 	// by the compactor, which prunes the index then.
 	return h, rows, nil
@@ -117,6 +120,7 @@ func (h *history) add(rows []logRow, names []string) []string {
 	for _, r := range rows {
 		name := string(r.c.KV.Key)
 		k := h.keyRows(name)
+		h.recent.add(k, r)
 		k.add(rowRef{rev: r.rev, sub: int32(r.c.Sub), deleted: r.c.Deleted})
 		h.values.set(k, r)
 		names = append(names, name)
@@ -142,6 +146,7 @@ func (h *history) commit(rev, compacted int64, compactedKnown bool) {
 func (h *history) rollback(names []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.recent.rollback(h.committed)
 	for _, name := range slices.Backward(names) {
 		k, ok := h.tree.Get(&keyRows{name: name})
 		if !ok {

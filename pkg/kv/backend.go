@@ -96,6 +96,18 @@ type RevisionKeeper interface {
 	KnownRevisions(ctx context.Context) (current, compacted int64, ok bool, err error)
 }
 
+// EventKeeper is the optional capability of a backend that is the only
+// writer of its database (a SQLite store that owns its file) to give the
+// watch poller the rows of its latest commits from memory. RecentEvents is
+// what a Read transaction at the current revision would answer to
+// Revisions and Events(after, current, limit, true), with through as
+// Events returns it; ok is false when memory does not hold all of those
+// rows, and the caller then reads them in a Read transaction. It returns
+// once every commit up to current is durable, as a Read does.
+type EventKeeper interface {
+	RecentEvents(ctx context.Context, after int64, limit int) (evs []Event, through, current, compacted int64, ok bool, err error)
+}
+
 // Notifier is the optional capability of a backend shared by several
 // processes: it signals when another process may have committed, so the
 // watch poller reads the log at once instead of waiting for its next tick.
