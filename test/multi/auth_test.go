@@ -89,10 +89,17 @@ func TestAuthAcrossInstances(t *testing.T) {
 			func() error { _, err := a.UserGrantRole(ctx, "u", "r"); return err },
 		)
 		kv1, _ := c.kvOn(t, 1)
-		eventually(t, "anonymous put refused at server 1", func() error {
-			_, err := kv1.Put(ctx, &pb.PutRequest{Key: []byte("k"), Value: []byte("anon")})
-			return wantErr(err, rpctypes.ErrGRPCUserEmpty)
-		})
+		kv2, _ := c.kvOn(t, 2)
+		// Each server reads a token with the auth state it has seen; one
+		// that has not seen auth enabled ignores the token, and the write
+		// then fails as anonymous (as an etcd member behind the leader's
+		// apply does).
+		for i, kv := range []pb.KVClient{kv1, kv2} {
+			eventually(t, fmt.Sprintf("anonymous put refused at server %d", i+1), func() error {
+				_, err := kv.Put(ctx, &pb.PutRequest{Key: []byte("k"), Value: []byte("anon")})
+				return wantErr(err, rpctypes.ErrGRPCUserEmpty)
+			})
+		}
 
 		// A token from server 0, used at servers 1 and 2.
 		_, auth0 := c.kvOn(t, 0)
@@ -100,7 +107,6 @@ func TestAuthAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kv2, _ := c.kvOn(t, 2)
 		for i, kv := range []pb.KVClient{kv1, kv2} {
 			if _, err := kv.Put(withToken(ctx, ar.Token), &pb.PutRequest{Key: []byte("k"), Value: []byte("u")}); err != nil {
 				t.Fatalf("server %d: put with server 0's token: %v", i+1, err)
