@@ -242,6 +242,24 @@ func MemberAddShape() Call {
 	})
 }
 
+func MemberRemoveShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.MemberRemoveResponse, error) {
+		return s.Cluster.MemberRemove(ctx, &pb.MemberRemoveRequest{ID: 4242})
+	})
+}
+
+func MemberUpdateShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.MemberUpdateResponse, error) {
+		return s.Cluster.MemberUpdate(ctx, &pb.MemberUpdateRequest{ID: 4242, PeerURLs: []string{"http://127.0.0.1:1"}})
+	})
+}
+
+func MemberPromoteShape() Call {
+	return shape(func(ctx context.Context, s *Side) (*pb.MemberPromoteResponse, error) {
+		return s.Cluster.MemberPromote(ctx, &pb.MemberPromoteRequest{ID: 4242})
+	})
+}
+
 func MoveLeaderShape() Call {
 	return shape(func(ctx context.Context, s *Side) (*pb.MoveLeaderResponse, error) {
 		return s.Maintenance.MoveLeader(ctx, &pb.MoveLeaderRequest{TargetID: 1})
