@@ -18,103 +18,132 @@ const (
 	recentMaxBytes = 4 << 20
 )
 
-// recentEvents are the log rows of the latest revisions as the watch
-// poller reads them (Events with previous values), kept by the history of
-// an exclusive store as its write transactions flush them. Every row with
-// a revision in (from, the last row's] is in evs, pending ones included
-// (those above history.committed). It lives under the history's lock.
+// recentEvents are the log rows of the latest revisions, kept by the
+// history of an exclusive store as its write transactions flush them, in a
+// ring of recentMaxRows allocated once: a write adds no garbage, and the
+// events are built only when the poller reads them. Every row with a
+// revision in (from, the last row's] is held, pending ones included (those
+// above history.committed). It lives under the history's lock.
 type recentEvents struct {
 	from  int64
-	evs   []kv.Event // in (revision, sub) order
-	bytes int
+	rows  []recentRow // the ring; nil until the first row
+	head  int         // index of the oldest row
+	n     int         // rows held
+	bytes int         // bytes of keys and values referenced
 	// lacking is the highest revision with a row whose previous value the
 	// value cache did not hold: a read of it goes to the log.
 	lacking int64
 }
 
-// eventBytes approximates what an event holds in memory.
-func eventBytes(e *kv.Event) int {
-	n := 96 + len(e.KV.Key) + len(e.KV.Value)
-	if e.Prev != nil {
-		n += 64 + len(e.Prev.Value)
-	}
-	return n
+// recentRow is one log row and the value before it, as the poller reads
+// them (Events with previous values). Slices are shared with the write
+// that made them and the value cache, never changed.
+type recentRow struct {
+	key, value                   []byte
+	rev, sub, prevRev            int64
+	create, version, lease       int64
+	deleted                      bool
+	prev                         []byte // the previous value, if hasPrev
+	prevCreate, prevMod, prevVer int64
+	prevLease                    int64
+	hasPrev                      bool
 }
 
-// add records row r of key k, before k's rows take it in: its previous
-// value is the cached value of k's newest row, which r supersedes.
-func (re *recentEvents) add(k *keyRows, r logRow) {
-	e := kv.Event{Change: r.c}
-	e.KV = &kv.KeyValue{Key: r.c.KV.Key, ModRevision: r.rev}
-	if !r.c.Deleted {
-		c := r.c.KV
-		e.KV = normalize(&kv.KeyValue{Key: c.Key, Value: c.Value, CreateRevision: c.CreateRevision,
-			ModRevision: r.rev, Version: c.Version, Lease: c.Lease})
+func (r *recentRow) size() int { return len(r.key) + len(r.value) + len(r.prev) }
+
+// at is the i-th oldest row held.
+func (re *recentEvents) at(i int) *recentRow { return &re.rows[(re.head+i)%len(re.rows)] }
+
+// event is the row as Events reads it from the log.
+func (r *recentRow) event() kv.Event {
+	e := kv.Event{Change: kv.Change{Sub: r.sub, Deleted: r.deleted, PrevRevision: r.prevRev}}
+	if r.deleted {
+		e.KV = &kv.KeyValue{Key: r.key, ModRevision: r.rev}
+	} else {
+		e.KV = normalize(&kv.KeyValue{Key: r.key, Value: r.value, CreateRevision: r.create,
+			ModRevision: r.rev, Version: r.version, Lease: r.lease})
 	}
-	switch p := r.c.PrevRevision; {
+	if r.hasPrev {
+		e.Prev = normalize(&kv.KeyValue{Key: r.key, Value: r.prev, CreateRevision: r.prevCreate,
+			ModRevision: r.prevMod, Version: r.prevVer, Lease: r.prevLease})
+	}
+	return e
+}
+
+// add records row lr of key k, before k's rows take it in: its previous
+// value is the cached value of k's newest row, which lr supersedes.
+func (re *recentEvents) add(k *keyRows, lr logRow) {
+	c := lr.c
+	r := recentRow{key: c.KV.Key, rev: lr.rev, sub: c.Sub, prevRev: c.PrevRevision, deleted: c.Deleted}
+	if !c.Deleted {
+		r.value, r.create, r.version, r.lease = c.KV.Value, c.KV.CreateRevision, c.KV.Version, c.KV.Lease
+	}
+	switch p := c.PrevRevision; {
 	case p == 0:
 		// A new key: no previous value.
-	case p == r.rev:
+	case p == lr.rev:
 		// Changed before in this revision: the previous value is the one
 		// before the revision (etcd reads it at revision-1), that
 		// change's. Were it lacking, this revision is lacking already.
-		if prev, ok := re.sameRevision(r); ok {
-			e.Prev = prev
-		} else {
-			re.lacking = max(re.lacking, r.rev)
+		if !re.sameRevision(&r) {
+			re.lacking = max(re.lacking, lr.rev)
 		}
 	default:
-		if n := len(k.rows); n > 0 && k.rows[n-1].rev == p && !k.rows[n-1].deleted {
-			e.Prev = k.cached(k.rows[n-1])
-		}
-		if e.Prev == nil {
-			re.lacking = max(re.lacking, r.rev)
+		n := len(k.rows)
+		if l := &k.latest; l.ok && n > 0 && k.rows[n-1].rev == p && !k.rows[n-1].deleted {
+			r.prev, r.prevCreate, r.prevMod, r.prevVer, r.prevLease = l.value, l.create, p, l.version, l.lease
+			r.hasPrev = true
+		} else {
+			re.lacking = max(re.lacking, lr.rev)
 		}
 	}
-	re.evs = append(re.evs, e)
-	re.bytes += eventBytes(&e)
-	if len(re.evs) > recentMaxRows || re.bytes > recentMaxBytes {
+	if re.rows == nil {
+		re.rows = make([]recentRow, recentMaxRows)
+	}
+	if re.n == len(re.rows) || re.bytes+r.size() > recentMaxBytes {
 		re.trim()
 	}
+	*re.at(re.n) = r
+	re.n++
+	re.bytes += r.size()
 }
 
-// sameRevision returns the previous value of the latest change of r's key
-// at r's revision before r.
-func (re *recentEvents) sameRevision(r logRow) (*kv.KeyValue, bool) {
-	for i := len(re.evs) - 1; i >= 0 && re.evs[i].KV.ModRevision == r.rev; i-- {
-		if bytes.Equal(re.evs[i].KV.Key, r.c.KV.Key) {
-			return re.evs[i].Prev, true
+// sameRevision gives r the previous value of the latest change of r's key
+// at r's revision before r, and reports whether that change is held.
+func (re *recentEvents) sameRevision(r *recentRow) bool {
+	for i := re.n - 1; i >= 0 && re.at(i).rev == r.rev; i-- {
+		if o := re.at(i); bytes.Equal(o.key, r.key) {
+			r.prev, r.prevCreate, r.prevMod, r.prevVer, r.prevLease, r.hasPrev =
+				o.prev, o.prevCreate, o.prevMod, o.prevVer, o.prevLease, o.hasPrev
+			return true
 		}
 	}
-	return nil, false
+	return false
 }
 
-// trim drops the oldest revisions until the bounds hold again, a whole
-// revision at a time.
+// trim drops the oldest revisions, a whole revision at a time, until at
+// most half the ring and half the bytes are held.
 func (re *recentEvents) trim() {
-	i := 0
-	for i < len(re.evs) && (len(re.evs)-i > recentMaxRows/2 || re.bytes > recentMaxBytes/2) {
-		rev := re.evs[i].KV.ModRevision
-		for i < len(re.evs) && re.evs[i].KV.ModRevision == rev {
-			re.bytes -= eventBytes(&re.evs[i])
-			i++
+	for re.n > 0 && (re.n > len(re.rows)/2 || re.bytes > recentMaxBytes/2) {
+		rev := re.at(0).rev
+		for re.n > 0 && re.at(0).rev == rev {
+			re.bytes -= re.at(0).size()
+			*re.at(0) = recentRow{}
+			re.head = (re.head + 1) % len(re.rows)
+			re.n--
 		}
 		re.from = rev
 	}
-	clear(re.evs[:i])
-	re.evs = re.evs[i:]
 }
 
 // rollback drops the rows above committed, those of a transaction that
 // rolled back.
 func (re *recentEvents) rollback(committed int64) {
-	i := len(re.evs)
-	for i > 0 && re.evs[i-1].KV.ModRevision > committed {
-		i--
-		re.bytes -= eventBytes(&re.evs[i])
+	for re.n > 0 && re.at(re.n-1).rev > committed {
+		re.bytes -= re.at(re.n - 1).size()
+		*re.at(re.n - 1) = recentRow{}
+		re.n--
 	}
-	clear(re.evs[i:])
-	re.evs = re.evs[:i]
 	if re.lacking > committed {
 		// Where the lacking row was is unknown now; the log is read up
 		// to committed.
@@ -122,15 +151,20 @@ func (re *recentEvents) rollback(committed int64) {
 	}
 }
 
-// after returns the rows in (after, through], or ok false when some are
-// not held (before from, or without a previous value the log has).
+// after returns the events of the rows in (after, through], or ok false
+// when some are not held (before from, or without a previous value the log
+// has).
 func (re *recentEvents) after(after, through int64) (evs []kv.Event, ok bool) {
 	if after < re.from || after < re.lacking {
 		return nil, false
 	}
-	i := sort.Search(len(re.evs), func(i int) bool { return re.evs[i].KV.ModRevision > after })
-	j := i + sort.Search(len(re.evs)-i, func(j int) bool { return re.evs[i+j].KV.ModRevision > through })
-	return append([]kv.Event(nil), re.evs[i:j]...), true
+	i := sort.Search(re.n, func(i int) bool { return re.at(i).rev > after })
+	j := i + sort.Search(re.n-i, func(j int) bool { return re.at(i+j).rev > through })
+	evs = make([]kv.Event, 0, j-i)
+	for ; i < j; i++ {
+		evs = append(evs, re.at(i).event())
+	}
+	return evs, true
 }
 
 // RecentEvents is Events(after, current, limit, true) of a Read
