@@ -137,17 +137,18 @@ func (t *txn) SetAuthMeta(ctx context.Context, m kv.AuthMeta) error {
 	return nil
 }
 
-// putRecord replaces the record of name: a delete and an insert, the same
-// statements in every dialect (auth records change rarely).
-func (t *txn) putRecord(ctx context.Context, del, ins string, name []byte, m proto.Message) error {
+// putRecord replaces the record of key: a delete and an insert, the same
+// statements in every dialect (auth and membership records change
+// rarely). ins takes the key, m encoded, then extra.
+func (t *txn) putRecord(ctx context.Context, del, ins string, key any, m proto.Message, extra ...any) error {
 	b, err := proto.Marshal(m)
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, del, name); err != nil {
+	if _, err := t.exec(ctx, del, key); err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, ins, name, b)
+	_, err = t.exec(ctx, ins, append([]any{key, b}, extra...)...)
 	return err
 }
 

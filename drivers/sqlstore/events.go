@@ -23,18 +23,13 @@ func (t *txn) Events(ctx context.Context, after, through int64, limit int, withP
 	if err != nil || len(evs) <= limit {
 		return evs, through, err
 	}
-	// Cut at a revision boundary; if one revision alone is larger than the
-	// limit, return all of it.
-	last := evs[len(evs)-1].KV.ModRevision
-	cut := len(evs)
-	for cut > 0 && evs[cut-1].KV.ModRevision == last {
-		cut--
+	if last := evs[limit].KV.ModRevision; evs[0].KV.ModRevision == last {
+		// One revision alone is larger than the limit: all of it.
+		evs, err = t.events(ctx, after, last, int(^uint(0)>>1), withPrev)
+		return evs, last, err
 	}
-	if cut > 0 {
-		return evs[:cut], evs[cut-1].KV.ModRevision, nil
-	}
-	evs, err = t.events(ctx, after, last, int(^uint(0)>>1), withPrev)
-	return evs, last, err
+	evs, through = cutEvents(evs, through, limit)
+	return evs, through, nil
 }
 
 func (t *txn) events(ctx context.Context, after, through int64, limit int, withPrev bool) ([]kv.Event, error) {

@@ -25,7 +25,7 @@ func newMemberStatements(d Dialect) memberStatements {
 	return memberStatements{
 		list: r("SELECT id, removed, data FROM strata_member ORDER BY id"),
 		del:  r("DELETE FROM strata_member WHERE id = ?"),
-		ins:  r("INSERT INTO strata_member (id, removed, data) VALUES (?, ?, ?)"),
+		ins:  r("INSERT INTO strata_member (id, data, removed) VALUES (?, ?, ?)"),
 	}
 }
 
@@ -58,18 +58,11 @@ func (t *txn) Members(ctx context.Context) ([]kv.StoredMember, error) {
 }
 
 func (t *txn) PutMember(ctx context.Context, m kv.StoredMember) error {
-	b, err := proto.Marshal(m.Member)
-	if err != nil {
-		return err
-	}
 	removed := int64(0)
 	if m.Removed {
 		removed = 1
 	}
-	if _, err := t.exec(ctx, t.s.mq.del, int64(m.ID)); err != nil {
-		return fmt.Errorf("sqlstore: put member: %w", err)
-	}
-	if _, err := t.exec(ctx, t.s.mq.ins, int64(m.ID), removed, b); err != nil {
+	if err := t.putRecord(ctx, t.s.mq.del, t.s.mq.ins, int64(m.ID), m.Member, removed); err != nil {
 		return fmt.Errorf("sqlstore: put member: %w", err)
 	}
 	return nil

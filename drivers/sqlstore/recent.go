@@ -199,7 +199,9 @@ func (s *Store) RecentEvents(_ context.Context, after int64, limit int) (evs []k
 
 // cutEvents cuts revision-ordered events read through `through` to about
 // limit at a revision boundary, never inside one revision, and returns the
-// revision they cover up to.
+// revision they cover up to. evs must hold every row of the revisions it
+// reaches into (Events reads them again when one revision alone is larger
+// than limit).
 func cutEvents(evs []kv.Event, through int64, limit int) ([]kv.Event, int64) {
 	if limit <= 0 {
 		limit = defaultEventsLimit

@@ -113,14 +113,10 @@ func (v *view) voting(skip uint64) (n, up int) {
 	return n, up
 }
 
-// connected counts the voting members the serving member is connected to,
-// itself included: only itself, as no other member runs.
-func (v *view) connected() int {
-	if m := v.members[v.self]; m != nil && !m.IsLearner {
-		return 1
-	}
-	return 0
-}
+// connected is how many voting members the serving member is connected to
+// (etcd's numConnectedSince), itself included: only itself, a voting member
+// that no change can remove, as no other member runs.
+const connected = 1
 
 func quorum(n int) int { return n/2 + 1 }
 
@@ -183,7 +179,7 @@ func (c *Cluster) Add(ctx context.Context, peerURLs []string, learner bool) (*pb
 		if !learner && !(up == 1 && n+1 == 2) && up < quorum(n+1) {
 			return errNotEnoughStarted
 		}
-		if n != 1 && v.connected() < quorum(n+1) {
+		if n != 1 && connected < quorum(n+1) {
 			return rpctypes.ErrGRPCUnhealthy
 		}
 		// etcd's ValidateConfigurationChange.
@@ -219,20 +215,14 @@ func (c *Cluster) Add(ctx context.Context, peerURLs []string, learner bool) (*pb
 func (c *Cluster) Remove(ctx context.Context, id uint64) ([]*pb.Member, error) {
 	return c.change(ctx, func(v *view, put func(kv.StoredMember) error) error {
 		// etcd's mayRemoveMember: a learner leaves freely; a voting member
-		// only if the started members left are a quorum (never so for the
-		// serving member, the only one started), and, when it is connected
-		// (only the serving member is), if the connected ones left are too.
+		// only if the started members left are a quorum. That is never so
+		// for the serving member, the only one started, so etcd's further
+		// check of the connected members, which only a connected (so
+		// started) member's removal reaches, is never reached here.
 		m := v.members[id]
 		if m == nil || !m.IsLearner {
-			n, up := v.voting(id)
-			if up < quorum(n) {
+			if n, up := v.voting(id); up < quorum(n) {
 				return errNotEnoughStarted
-			}
-			if id == v.self {
-				total, _ := v.voting(0)
-				if v.connected()-1 < 1+(total-1)/2 {
-					return rpctypes.ErrGRPCUnhealthy
-				}
 			}
 		}
 		if v.removed[id] || m == nil {
