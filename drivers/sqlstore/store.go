@@ -139,7 +139,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			s.rstmts.close()
 			return nil, err
 		}
-		s.log.Info("indexed the log in memory", "rows", rows, "keys", s.hist.tree.Len(),
+		s.log.Info("indexed the log in memory", "rows", rows, "keys", s.hist.keys.len(),
 			"took", time.Since(start).Round(time.Millisecond))
 	}
 	return s, nil

@@ -80,7 +80,7 @@ func (h *history) fill(rows []rowRef, kvs []*kv.KeyValue) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i, v := range kvs {
-		k, ok := h.tree.Get(&keyRows{name: string(v.Key)})
+		k, ok := h.keys.get(v.Key)
 		if !ok || k.latest.ok || k.rows[len(k.rows)-1] != rows[i] {
 			continue
 		}

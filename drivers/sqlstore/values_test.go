@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/google/btree"
-
 	"github.com/strata-db/strata/pkg/kv"
 )
 
 func newTestHistory(max int) *history {
-	return &history{tree: btree.NewG(32, lessKeyRows), values: valueCache{max: max}}
+	return newHistory(max)
 }
 
 func put(rev int64, key, value string) logRow {
@@ -24,7 +22,7 @@ func del(rev int64, key string) logRow {
 // valueOf is the value the cache answers for key's newest row, or ""
 // and false.
 func valueOf(h *history, key string) (string, bool) {
-	k, ok := h.tree.Get(&keyRows{name: key})
+	k, ok := h.keys.get([]byte(key))
 	if !ok || len(k.rows) == 0 {
 		return "", false
 	}
@@ -40,7 +38,13 @@ func valueOf(h *history, key string) (string, bool) {
 func checkBytes(t *testing.T, h *history) {
 	t.Helper()
 	want := 0
-	h.tree.Ascend(func(k *keyRows) bool {
+	if h.keys.tree.Len() != len(h.keys.byName) {
+		t.Fatalf("the key index's tree has %d keys, its map %d", h.keys.tree.Len(), len(h.keys.byName))
+	}
+	h.keys.tree.Ascend(func(k *keyRows) bool {
+		if m, ok := h.keys.get([]byte(k.name)); !ok || m != k {
+			t.Fatalf("key %q of the tree is not the map's", k.name)
+		}
 		if k.latest.ok {
 			want += valueBytes(k.latest.value)
 		}
@@ -64,7 +68,7 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 	checkBytes(t, h)
 
 	// A copy: the caller may change it.
-	k, _ := h.tree.Get(&keyRows{name: "a"})
+	k, _ := h.keys.get([]byte("a"))
 	got := k.cached(k.rows[0])
 	got.Value = []byte("changed")
 	if v, _ := valueOf(h, "a"); v != "a2" {
@@ -93,7 +97,7 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 	}
 	// fill skips a row that is no longer its key's newest.
 	h.add([]logRow{put(5, "b", "b5")}, nil)
-	bk, _ := h.tree.Get(&keyRows{name: "b"})
+	bk, _ := h.keys.get([]byte("b"))
 	h.values.drop(bk)
 	h.fill([]rowRef{bk.rows[0]}, []*kv.KeyValue{{Key: []byte("b"), Value: []byte("b3"), ModRevision: 3}})
 	if bk.latest.ok {
@@ -109,7 +113,7 @@ func TestValueCacheFollowsNewestRow(t *testing.T) {
 	h.add([]logRow{put(7, "c", "c7")}, nil)
 	h.commit(7, 0, false)
 	h.prune(7)
-	if _, ok := h.tree.Get(&keyRows{name: "a"}); ok {
+	if _, ok := h.keys.get([]byte("a")); ok {
 		t.Fatal("a's tombstone below the compact revision was not pruned")
 	}
 	checkBytes(t, h)
