@@ -62,11 +62,14 @@ func (h *Hub) pollOnce() (more bool, err error) {
 		// No watcher to read rows for: the revisions alone, from memory
 		// where the backend keeps them (a poll follows every local
 		// commit). If they tell nothing new, the database may know more
-		// (another process's commits): read it.
-		if cur, compacted, known, err = h.keeper.KnownRevisions(ctx); err != nil {
+		// (another process's commits): read it, unless the backend is
+		// its only writer. A poll often finds nothing new: the one before
+		// it already saw the commit that woke it.
+		var exact bool
+		if cur, compacted, known, exact, err = h.keeper.KnownRevisions(ctx); err != nil {
 			return false, err
 		}
-		known = known && cur > after
+		known = known && (cur > after || exact)
 		through = max(cur, after)
 	}
 	if !known && !idle && h.events != nil {

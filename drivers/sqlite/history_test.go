@@ -165,7 +165,7 @@ func TestHistoryPrunedUnderOldSnapshot(t *testing.T) {
 func TestKnownRevisionsFollowCommits(t *testing.T) {
 	ctx := context.Background()
 	st, dsn := openFile(t)
-	check := func(st *sqlstore.Store, when string) {
+	check := func(st *sqlstore.Store, when string, wantExact bool) {
 		t.Helper()
 		var cur, comp int64
 		if err := st.Read(ctx, func(tx kv.ReadTxn) (err error) {
@@ -174,31 +174,34 @@ func TestKnownRevisionsFollowCommits(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		kcur, kcomp, ok, err := st.KnownRevisions(ctx)
+		kcur, kcomp, ok, exact, err := st.KnownRevisions(ctx)
 		if err != nil || !ok || kcur != cur || kcomp != comp {
 			t.Fatalf("%s: known revisions %d, %d (ok %v, %v); a read sees %d, %d", when, kcur, kcomp, ok, err, cur, comp)
 		}
+		if exact != wantExact {
+			t.Fatalf("%s: exact %v, want %v (only the store that owns its file knows nothing newer exists)", when, exact, wantExact)
+		}
 	}
-	check(st, "fresh")
+	check(st, "fresh", true)
 	for rev := int64(2); rev <= 4; rev++ {
 		if err := writeRev(st, rev, putChange("k", rev, rev-1)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	check(st, "after three writes")
+	check(st, "after three writes", true)
 	if err := st.Write(ctx, func(tx kv.WriteTxn) error { return tx.SetCompacted(ctx, 3) }); err != nil {
 		t.Fatal(err)
 	}
-	check(st, "after compacting")
+	check(st, "after compacting", true)
 	st = reopen(t, st, dsn)
-	check(st, "after a restart")
+	check(st, "after a restart", true)
 	st.Close()
 	shared, err := sqlite.OpenWith(ctx, dsn, nil, sqlite.Options{Shared: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer shared.Close()
-	if _, _, ok, err := shared.KnownRevisions(ctx); ok || err != nil {
+	if _, _, ok, _, err := shared.KnownRevisions(ctx); ok || err != nil {
 		t.Fatalf("a shared store: ok %v, %v; want not ok", ok, err)
 	}
 	// Through mvcc, as every write transaction does: read, then write.
@@ -214,5 +217,5 @@ func TestKnownRevisionsFollowCommits(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	check(shared, "a shared store after its commit")
+	check(shared, "a shared store after its commit", false)
 }

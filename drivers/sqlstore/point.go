@@ -15,21 +15,22 @@ var (
 
 // KnownRevisions reports the committed and compact revisions a store that
 // owns its database keeps in memory (see history), once every commit up to
-// them is durable; any other store reports those of its own last commit
-// (lastRev, lastCompacted), if it has made one.
-func (s *Store) KnownRevisions(context.Context) (current, compacted int64, ok bool, err error) {
+// them is durable: exactly, as nothing else writes there. Any other store
+// reports those of its own last commit (lastRev, lastCompacted), if it has
+// made one.
+func (s *Store) KnownRevisions(context.Context) (current, compacted int64, ok, exact bool, err error) {
 	if s.hist == nil {
 		s.lastMu.Lock()
 		defer s.lastMu.Unlock()
-		return s.lastRev, s.lastCompacted, s.lastRev > 0, nil
+		return s.lastRev, s.lastCompacted, s.lastRev > 0, false, nil
 	}
 	current, compacted = s.hist.revisions()
 	if s.gate != nil {
 		if err := s.gate.waitIssued(); err != nil {
-			return 0, 0, false, err
+			return 0, 0, false, false, err
 		}
 	}
-	return current, compacted, true, nil
+	return current, compacted, true, true, nil
 }
 
 // ReadLatest reads one key's latest value and the revisions in a single

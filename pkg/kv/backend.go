@@ -90,10 +90,11 @@ type PointReader interface {
 // that is the only writer of its database (a SQLite store that owns its
 // file); for a shared database, those of this process's last commit, which
 // other processes' commits may have passed. ok is false when it knows
-// nothing; the caller then reads them in a Read transaction. It returns
+// nothing; the caller then reads them in a Read transaction. exact is true
+// for the only writer: the database holds no newer commit. It returns
 // once every commit up to current is durable, as a Read does.
 type RevisionKeeper interface {
-	KnownRevisions(ctx context.Context) (current, compacted int64, ok bool, err error)
+	KnownRevisions(ctx context.Context) (current, compacted int64, ok, exact bool, err error)
 }
 
 // EventKeeper is the optional capability of a backend that is the only
