@@ -40,6 +40,15 @@ const (
 	// gracefulStopTimeout bounds how long Close waits for in-flight RPCs.
 	gracefulStopTimeout = 10 * time.Second
 	keepaliveMinTime    = 5 * time.Second
+	// streamWorkers is how many goroutines run RPC handlers; an RPC that
+	// finds them all busy gets a goroutine of its own, as without workers.
+	streamWorkers = 256
+	// streamWindowBytes lets a client send a request of etcd's default
+	// --max-request-bytes (1.5 MiB) without waiting for a window update;
+	// connWindowBytes is four of them in flight on one connection. gRPC's
+	// estimation would grow them up to 16 MiB.
+	streamWindowBytes = 2 << 20
+	connWindowBytes   = 4 * streamWindowBytes
 )
 
 // Server is a running Strata server.
@@ -71,10 +80,6 @@ type Server struct {
 
 // New opens the datastore, starts the engine and serves gRPC on the listen
 // address. Close stops it.
-// streamWorkers is how many goroutines run RPC handlers; an RPC that finds
-// them all busy gets a goroutine of its own, as without workers.
-const streamWorkers = 256
-
 func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -143,6 +148,12 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		// Handlers run on reused goroutines: a goroutine per RPC grew its
 		// stack on every call (6% of the server's CPU under Puts).
 		grpc.NumStreamWorkers(streamWorkers),
+		// Fixed flow-control windows, which turn off gRPC's bandwidth
+		// estimation: with etcd's small requests it never reaches its
+		// limit, so it sent a window update and a PING after nearly every
+		// request, and read the client's PING ack.
+		grpc.InitialWindowSize(streamWindowBytes),
+		grpc.InitialConnWindowSize(connWindowBytes),
 	}
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))

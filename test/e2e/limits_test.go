@@ -1,8 +1,16 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // TestLimitFlags: --max-txn-ops and --max-request-bytes reject what etcd
@@ -30,5 +38,45 @@ func TestLimitFlags(t *testing.T) {
 	}
 	if r := runEtcdctl(t, p.Addr, "", "get", "big"); r.Stdout != "" {
 		t.Errorf("the rejected put was stored: %s", r)
+	}
+}
+
+// TestRequestsAboveFlowWindows: with --max-request-bytes raised, requests
+// larger than the server's fixed gRPC flow-control windows (2 MiB per
+// stream, 8 MiB per connection) still arrive whole, alone and several at
+// once on one connection.
+func TestRequestsAboveFlowWindows(t *testing.T) {
+	p := startStrata(t, freshDSN(t), "--max-request-bytes", strconv.Itoa(12<<20))
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{p.Addr}, DialTimeout: 5 * time.Second,
+		Logger: zap.NewNop(), MaxCallSendMsgSize: 16 << 20, MaxCallRecvMsgSize: 16 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	values := map[string]string{"big": strings.Repeat("b", 10<<20)}
+	for i := range 4 {
+		values[fmt.Sprintf("mid-%d", i)] = strings.Repeat(strconv.Itoa(i), 3<<20)
+	}
+	var wg sync.WaitGroup
+	for k, v := range values {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := cli.Put(ctx, k, v); err != nil {
+				t.Errorf("put %s (%d bytes): %v", k, len(v), err)
+			}
+		}()
+	}
+	wg.Wait()
+	for k, v := range values {
+		r, err := cli.Get(ctx, k)
+		if err != nil {
+			t.Fatalf("get %s: %v", k, err)
+		}
+		if len(r.Kvs) != 1 || string(r.Kvs[0].Value) != v {
+			t.Errorf("get %s: the value read back is not the one put", k)
+		}
 	}
 }
