@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"google.golang.org/grpc"
@@ -158,14 +157,13 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if tlsCfg != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(tlsCfg)))
 	}
-	// The gRPC metrics are go-grpc-middleware's Prometheus provider: the
-	// same grpc_server_* names and labels etcd exports.
-	var grpcMetrics *grpcprom.ServerMetrics
+	// The gRPC metrics: the grpc_server_* names and labels etcd exports.
+	var grpcMetrics *rpcMetrics
 	unary := []grpc.UnaryServerInterceptor{slowRequests(cfg.Logger, cfg.WarningApplyDuration)}
 	if reg != nil {
-		grpcMetrics = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
-		unary = append([]grpc.UnaryServerInterceptor{grpcMetrics.UnaryServerInterceptor()}, unary...)
-		opts = append(opts, grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))
+		grpcMetrics = newRPCMetrics()
+		unary = append([]grpc.UnaryServerInterceptor{grpcMetrics.unary}, unary...)
+		opts = append(opts, grpc.ChainStreamInterceptor(grpcMetrics.stream))
 	}
 	opts = append(opts, grpc.ChainUnaryInterceptor(unary...))
 	s.grpc = grpc.NewServer(opts...)
@@ -194,7 +192,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, hs)
 	if grpcMetrics != nil {
-		grpcMetrics.InitializeMetrics(s.grpc)
+		grpcMetrics.init(s.grpc)
 		reg.MustRegister(grpcMetrics)
 	}
 
