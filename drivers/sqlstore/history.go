@@ -135,7 +135,7 @@ func loadHistory(ctx context.Context, t *txn) (h *history, rows int, err error) 
 	return h, rows, nil
 }
 
-// keyRows returns name's rows, added to the tree if new. h.mu must be
+// keyRows returns name's rows, added to the index if new. h.mu must be
 // held for writing (or h not yet shared).
 func (h *history) keyRows(name string) *keyRows {
 	k, ok := h.keys.byName[name]
