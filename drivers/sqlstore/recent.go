@@ -36,20 +36,19 @@ type recentEvents struct {
 }
 
 // recentRow is one log row and the value before it, as the poller reads
-// them (Events with previous values). Slices are shared with the write
-// that made them and the value cache, never changed.
+// them (Events with previous values), in the value cache's form. Slices
+// are shared with the write that made them and the value cache, never
+// changed.
 type recentRow struct {
-	key, value                   []byte
-	rev, sub, prevRev            int64
-	create, version, lease       int64
-	deleted                      bool
-	prev                         []byte // the previous value, if hasPrev
-	prevCreate, prevMod, prevVer int64
-	prevLease                    int64
-	hasPrev                      bool
+	key               []byte
+	rev, sub, prevRev int64
+	deleted           bool
+	cur               cachedValue // the row's value, unless deleted
+	prev              cachedValue // the value before it, if ok
+	prevMod           int64       // the revision of prev
 }
 
-func (r *recentRow) size() int { return len(r.key) + len(r.value) + len(r.prev) }
+func (r *recentRow) size() int { return len(r.key) + len(r.cur.value) + len(r.prev.value) }
 
 // at is the i-th oldest row held.
 func (re *recentEvents) at(i int) *recentRow { return &re.rows[(re.head+i)%len(re.rows)] }
@@ -60,12 +59,10 @@ func (r *recentRow) event() kv.Event {
 	if r.deleted {
 		e.KV = &kv.KeyValue{Key: r.key, ModRevision: r.rev}
 	} else {
-		e.KV = normalize(&kv.KeyValue{Key: r.key, Value: r.value, CreateRevision: r.create,
-			ModRevision: r.rev, Version: r.version, Lease: r.lease})
+		e.KV = r.cur.keyValue(r.key, r.rev)
 	}
-	if r.hasPrev {
-		e.Prev = normalize(&kv.KeyValue{Key: r.key, Value: r.prev, CreateRevision: r.prevCreate,
-			ModRevision: r.prevMod, Version: r.prevVer, Lease: r.prevLease})
+	if r.prev.ok {
+		e.Prev = r.prev.keyValue(r.key, r.prevMod)
 	}
 	return e
 }
@@ -76,7 +73,7 @@ func (re *recentEvents) add(k *keyRows, lr logRow) {
 	c := lr.c
 	r := recentRow{key: c.KV.Key, rev: lr.rev, sub: c.Sub, prevRev: c.PrevRevision, deleted: c.Deleted}
 	if !c.Deleted {
-		r.value, r.create, r.version, r.lease = c.KV.Value, c.KV.CreateRevision, c.KV.Version, c.KV.Lease
+		r.cur = cachedValue{value: c.KV.Value, create: c.KV.CreateRevision, version: c.KV.Version, lease: c.KV.Lease, ok: true}
 	}
 	switch p := c.PrevRevision; {
 	case p == 0:
@@ -89,10 +86,8 @@ func (re *recentEvents) add(k *keyRows, lr logRow) {
 			re.lacking = max(re.lacking, lr.rev)
 		}
 	default:
-		n := len(k.rows)
-		if l := &k.latest; l.ok && n > 0 && k.rows[n-1].rev == p && !k.rows[n-1].deleted {
-			r.prev, r.prevCreate, r.prevMod, r.prevVer, r.prevLease = l.value, l.create, p, l.version, l.lease
-			r.hasPrev = true
+		if n := len(k.rows); k.latest.ok && n > 0 && k.rows[n-1].rev == p && !k.rows[n-1].deleted {
+			r.prev, r.prevMod = k.latest, p
 		} else {
 			re.lacking = max(re.lacking, lr.rev)
 		}
@@ -113,8 +108,7 @@ func (re *recentEvents) add(k *keyRows, lr logRow) {
 func (re *recentEvents) sameRevision(r *recentRow) bool {
 	for i := re.n - 1; i >= 0 && re.at(i).rev == r.rev; i-- {
 		if o := re.at(i); bytes.Equal(o.key, r.key) {
-			r.prev, r.prevCreate, r.prevMod, r.prevVer, r.prevLease, r.hasPrev =
-				o.prev, o.prevCreate, o.prevMod, o.prevVer, o.prevLease, o.hasPrev
+			r.prev, r.prevMod = o.prev, o.prevMod
 			return true
 		}
 	}

@@ -70,8 +70,13 @@ func (k *keyRows) cached(row rowRef) *kv.KeyValue {
 	if !l.ok || k.rows[len(k.rows)-1] != row {
 		return nil
 	}
-	return normalize(&kv.KeyValue{Key: []byte(k.name), Value: l.value, CreateRevision: l.create,
-		ModRevision: row.rev, Version: l.version, Lease: l.lease})
+	return l.keyValue([]byte(k.name), row.rev)
+}
+
+// keyValue is the value as a KeyValue of key at mod revision mod.
+func (c *cachedValue) keyValue(key []byte, mod int64) *kv.KeyValue {
+	return normalize(&kv.KeyValue{Key: key, Value: c.value, CreateRevision: c.create,
+		ModRevision: mod, Version: c.version, Lease: c.lease})
 }
 
 // fill caches the values read from the log for rows, where each is still
