@@ -10,7 +10,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // TestLimitFlags: --max-txn-ops and --max-request-bytes reject what etcd
@@ -47,11 +46,9 @@ func TestLimitFlags(t *testing.T) {
 // once on one connection.
 func TestRequestsAboveFlowWindows(t *testing.T) {
 	p := startStrata(t, freshDSN(t), "--max-request-bytes", strconv.Itoa(12<<20))
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{p.Addr}, DialTimeout: 5 * time.Second,
-		Logger: zap.NewNop(), MaxCallSendMsgSize: 16 << 20, MaxCallRecvMsgSize: 16 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cli := newClient(t, p.Addr, func(c *clientv3.Config) {
+		c.MaxCallSendMsgSize, c.MaxCallRecvMsgSize = 16<<20, 16<<20
+	})
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -181,14 +181,19 @@ func (p *strataProc) wait(timeout time.Duration) (code int, exited bool) {
 // Output returns everything the process wrote so far.
 func (p *strataProc) Output() string { return p.out.String() }
 
-// newClient returns a clientv3 client for addr; the caller closes it.
-func newClient(t testing.TB, addr string) *clientv3.Client {
+// newClient returns a clientv3 client for addr, its configuration changed
+// by each of with; the caller closes it.
+func newClient(t testing.TB, addr string, with ...func(*clientv3.Config)) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
+	cfg := clientv3.Config{
 		Endpoints:   []string{addr},
 		DialTimeout: 5 * time.Second,
 		Logger:      zap.NewNop(),
-	})
+	}
+	for _, f := range with {
+		f(&cfg)
+	}
+	cli, err := clientv3.New(cfg)
 	if err != nil {
 		t.Fatalf("client %s: %v", addr, err)
 	}
